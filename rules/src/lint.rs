@@ -1,0 +1,211 @@
+//! Entry points: lint files (with spans) or JSON objects (webhook, cluster), context across files,
+//! suppressions, and sorting.
+
+use std::collections::BTreeSet;
+
+use crate::checker::Checker;
+use crate::finding::{Finding, Severity};
+use crate::model::{Object, TriggerAuth, objects_of};
+use crate::rules;
+use crate::settings::Settings;
+use crate::source::{Document, LoadLimits, Node, SourceFile, from_json, load_stream};
+use crate::suppression;
+
+/// What other documents of the input tell about the objects being linted.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// TriggerAuthentications and ClusterTriggerAuthentications.
+    pub auths: Vec<TriggerAuth>,
+}
+
+impl Inventory {
+    /// Adds what an object tells (a TriggerAuthentication, …).
+    pub fn add_object(&mut self, object: &Object<'_>) {
+        if let Some(a) = TriggerAuth::from_object(object) {
+            self.auths.push(a);
+        }
+    }
+
+    /// Finds the TriggerAuthentication a trigger refers to.
+    #[must_use]
+    pub fn auth(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&TriggerAuth> {
+        self.auths.iter().find(|a| {
+            a.kind == kind
+                && a.name == name
+                && (kind == "ClusterTriggerAuthentication"
+                    || a.namespace.as_deref() == namespace
+                    || a.namespace.is_none()
+                    || namespace.is_none())
+        })
+    }
+}
+
+/// A file after parsing, before linting.
+#[derive(Debug)]
+pub struct ParsedFile {
+    /// The file.
+    pub file: SourceFile,
+    /// Its documents.
+    pub documents: Vec<Document>,
+}
+
+impl ParsedFile {
+    /// Parses a file.
+    #[must_use]
+    pub fn parse(file: SourceFile) -> Self {
+        let documents = load_stream(&file.text, LoadLimits::default());
+        Self { file, documents }
+    }
+}
+
+/// The result for one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The file's name as given.
+    pub name: String,
+    /// How many KEDA objects were linted.
+    pub objects: usize,
+    /// Findings, sorted by position then code.
+    pub findings: Vec<Finding>,
+}
+
+/// Builds the inventory from every parsed file.
+#[must_use]
+pub fn inventory_of(files: &[ParsedFile]) -> Inventory {
+    let mut inventory = Inventory::default();
+    for f in files {
+        for d in &f.documents {
+            if let Some(root) = &d.root {
+                for o in objects_of(root, d.index) {
+                    inventory.add_object(&o);
+                }
+            }
+        }
+    }
+    inventory
+}
+
+/// Lints one parsed file against an inventory built from the whole input.
+#[must_use]
+pub fn lint_parsed(parsed: &ParsedFile, settings: &Settings, inventory: &Inventory) -> FileReport {
+    let file = &parsed.file;
+    let mut findings = Vec::new();
+    let mut objects = 0;
+    for doc in &parsed.documents {
+        let mut cx = Checker::new(settings, inventory, Some(file), doc.index);
+        if let Some(error) = &doc.error {
+            rules::report_invalid_yaml(&mut cx, file, error);
+        }
+        if let Some(root) = &doc.root {
+            for object in objects_of(root, doc.index) {
+                if object.is_keda() {
+                    objects += 1;
+                    cx.check_object(&object);
+                    suppression::apply_annotation(&mut cx, &object);
+                }
+            }
+        }
+        findings.append(&mut cx.findings);
+    }
+    let mut cx = Checker::new(settings, inventory, Some(file), 0);
+    cx.findings = findings;
+    suppression::apply_comments(&mut cx, file, &parsed.documents);
+    let mut findings = cx.findings;
+    sort(&mut findings, Some(file));
+    FileReport {
+        name: file.name.clone(),
+        objects,
+        findings,
+    }
+}
+
+/// Lints a set of files together (TriggerAuthentications in one file serve triggers in another).
+#[must_use]
+pub fn lint_files(files: Vec<SourceFile>, settings: &Settings) -> Vec<FileReport> {
+    let parsed: Vec<ParsedFile> = files.into_iter().map(ParsedFile::parse).collect();
+    let inventory = inventory_of(&parsed);
+    parsed
+        .iter()
+        .map(|p| lint_parsed(p, settings, &inventory))
+        .collect()
+}
+
+/// Lints one file's text on its own.
+#[must_use]
+pub fn lint_text(name: &str, text: &str, settings: &Settings) -> FileReport {
+    lint_files(vec![SourceFile::new(name, text)], settings)
+        .pop()
+        .unwrap_or(FileReport {
+            name: name.to_owned(),
+            objects: 0,
+            findings: Vec::new(),
+        })
+}
+
+/// Lints one object given as JSON (an AdmissionReview's `object`, an object read from a cluster).
+/// Findings carry field paths and no spans.
+#[must_use]
+pub fn lint_value(
+    value: &serde_json::Value,
+    settings: &Settings,
+    inventory: &Inventory,
+) -> Vec<Finding> {
+    let root = from_json(value);
+    lint_node(&root, settings, inventory)
+}
+
+/// Lints one object tree without source text.
+#[must_use]
+pub fn lint_node(root: &Node, settings: &Settings, inventory: &Inventory) -> Vec<Finding> {
+    let mut cx = Checker::new(settings, inventory, None, 0);
+    for object in objects_of(root, 0) {
+        if object.is_keda() {
+            cx.check_object(&object);
+            suppression::apply_annotation(&mut cx, &object);
+        }
+    }
+    let mut findings = cx.findings;
+    sort(&mut findings, None);
+    findings
+}
+
+/// Sorts findings by position (document, line, column) then code, and drops exact repeats
+/// (an aliased node reported once per alias).
+fn sort(findings: &mut Vec<Finding>, _file: Option<&SourceFile>) {
+    findings.sort_by(|a, b| {
+        // Spans are offsets into the whole file, so they order findings across documents.
+        let pos = |f: &Finding| {
+            f.span
+                .as_ref()
+                .map_or((usize::MAX, f.document), |s| (s.start, f.document))
+        };
+        pos(a)
+            .cmp(&pos(b))
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.path.to_string().cmp(&b.path.to_string()))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    let mut seen = BTreeSet::new();
+    findings.retain(|f| {
+        seen.insert((
+            f.code,
+            f.span.clone().map(|s| (s.start, s.end)),
+            f.path.to_string(),
+            f.message.clone(),
+        ))
+    });
+}
+
+/// Counts findings by severity: (error, warning, info).
+#[must_use]
+pub fn count_by_severity<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> (usize, usize, usize) {
+    findings
+        .into_iter()
+        .fold((0, 0, 0), |(e, w, i), f| match f.severity {
+            Severity::Error => (e + 1, w, i),
+            Severity::Warning => (e, w + 1, i),
+            Severity::Info => (e, w, i + 1),
+        })
+}

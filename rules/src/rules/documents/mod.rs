@@ -1,0 +1,15 @@
+//! KL0xx: documents and fields.
+
+pub(crate) mod duplicate_key;
+pub(crate) mod invalid_yaml;
+pub(crate) mod obsolete_keda_api;
+pub(crate) mod unknown_field;
+pub(crate) mod unrendered_template;
+pub(crate) mod wrong_field_type;
+
+pub(crate) use duplicate_key::DuplicateKey;
+pub(crate) use invalid_yaml::InvalidYaml;
+pub(crate) use obsolete_keda_api::ObsoleteKedaApi;
+pub(crate) use unknown_field::UnknownField;
+pub(crate) use unrendered_template::UnrenderedTemplate;
+pub(crate) use wrong_field_type::WrongFieldType;

@@ -1,0 +1,71 @@
+//! Every rule, one file each, grouped by code range; and the order they run in.
+
+pub(crate) mod documents;
+pub(crate) mod metadata;
+pub(crate) mod suppressions;
+
+use crate::checker::{Checker, Loc};
+use crate::model::{Object, ScaledObject};
+use crate::registry::RuleInfo;
+use crate::source::{DocumentError, SourceFile};
+
+/// The registry table: every rule, in code order.
+pub(crate) static ALL: &[RuleInfo] = &[
+    documents::InvalidYaml::INFO,
+    documents::DuplicateKey::INFO,
+    documents::ObsoleteKedaApi::INFO,
+    documents::WrongFieldType::INFO,
+    documents::UnknownField::INFO,
+    documents::UnrenderedTemplate::INFO,
+    metadata::MissingRequiredMetadata::INFO,
+    metadata::InvalidNumber::INFO,
+    metadata::InvalidBoolean::INFO,
+    metadata::InvalidTimeout::INFO,
+    metadata::InvalidKeyValueList::INFO,
+    metadata::InvalidAuthModes::INFO,
+    metadata::MalformedServerAddress::INFO,
+    metadata::ServerAddressTrailingSlash::INFO,
+    metadata::IgnoreNullValuesUnset::INFO,
+    metadata::IneffectiveAuthSetting::INFO,
+    suppressions::UnusedSuppression::INFO,
+    suppressions::UnknownRuleInSuppression::INFO,
+];
+
+/// KL001 for a document that does not parse.
+pub(crate) fn report_invalid_yaml(cx: &mut Checker<'_>, file: &SourceFile, error: &DocumentError) {
+    documents::invalid_yaml::report(cx, file, error);
+}
+
+/// Rules for any KEDA object (ScaledObject, TriggerAuthentication, …).
+pub(crate) fn check_object(cx: &mut Checker<'_>, object: &Object<'_>) {
+    if cx.enabled(&documents::DuplicateKey::INFO) {
+        documents::duplicate_key::check(cx, object);
+    }
+    if cx.enabled(&documents::ObsoleteKedaApi::INFO) {
+        documents::obsolete_keda_api::check(cx, object);
+    }
+    if cx.enabled(&documents::UnrenderedTemplate::INFO) {
+        documents::unrendered_template::check(cx, object);
+    }
+}
+
+/// Rules for a ScaledObject and its triggers.
+pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
+    if cx.enabled(&documents::WrongFieldType::INFO) {
+        documents::wrong_field_type::check(cx, so);
+    }
+    if cx.enabled(&documents::UnknownField::INFO) {
+        documents::unknown_field::check(cx, so);
+    }
+    for trigger in so.triggers().iter().filter(|t| t.is_prometheus()) {
+        metadata::check_trigger(cx, so, trigger);
+    }
+}
+
+/// The location of a whole trigger's `metadata` key (or the trigger when it has none).
+pub(crate) fn metadata_loc(trigger: &crate::model::Trigger<'_>) -> Loc {
+    match trigger.node.get_entry("metadata") {
+        Some(e) => Loc::key(trigger.metadata_path(), e),
+        None => Loc::node(trigger.path.clone(), trigger.node),
+    }
+}

@@ -1,0 +1,435 @@
+//! The YAML reader: granit-parser events into [`Node`] trees, one [`Document`] per `---`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use granit_parser::{Event, Options, Parser};
+
+use super::{Document, DocumentError, Entry, Node, NodeKind, ScalarStyle};
+
+/// Bounds that keep hostile input from costing unbounded time, memory or stack.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadLimits {
+    /// Deepest nesting of collections, before and after alias expansion.
+    pub max_depth: usize,
+    /// How many nodes alias expansion may add to a document beyond those written in it.
+    pub max_alias_expansion: usize,
+    /// Largest input in bytes.
+    pub max_bytes: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 256,
+            max_alias_expansion: 100_000,
+            max_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// A node as written, aliases not yet followed.
+#[derive(Debug, Clone)]
+enum Raw {
+    Scalar(String, ScalarStyle, Option<Range<usize>>),
+    Seq(Vec<Raw>, Option<Range<usize>>),
+    Map(Vec<(Raw, Raw)>, Option<Range<usize>>),
+    Alias(usize, Option<Range<usize>>),
+}
+
+/// Reads every document of a YAML (or JSON) stream. A document that does not parse is returned
+/// with its error and reading goes on at the next `---`; nothing here panics on any input.
+#[must_use]
+pub fn load_stream(src: &str, limits: LoadLimits) -> Vec<Document> {
+    if src.len() > limits.max_bytes {
+        return vec![Document {
+            index: 0,
+            root: None,
+            error: Some(DocumentError {
+                message: format!(
+                    "input is {} bytes, more than the limit of {} bytes",
+                    src.len(),
+                    limits.max_bytes
+                ),
+                offset: 0,
+            }),
+        }];
+    }
+    let mut options = Options::default();
+    options.set_emit_comments(false);
+    options.block_nesting_limit = limits.max_depth;
+    options.flow_nesting_limit = limits.max_depth;
+    let mut parser = Parser::new_from_str_with_options(src, options);
+
+    let mut docs = Vec::new();
+    let mut builder = Builder::default();
+    while let Some(next) = parser.next() {
+        let (event, span) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                let offset = e.marker().byte_offset().unwrap_or(0).min(src.len());
+                docs.push(Document {
+                    index: docs.len(),
+                    root: None,
+                    error: Some(DocumentError {
+                        message: first_line(&e.info()),
+                        offset,
+                    }),
+                });
+                builder = Builder::default();
+                if matches!(parser.proceed_next_document(), Ok(true)) {
+                    continue;
+                }
+                break;
+            }
+        };
+        let range = span.byte_range();
+        match event {
+            Event::DocumentEnd => {
+                let raw = builder.root.take();
+                let anchors = std::mem::take(&mut builder.anchors);
+                builder = Builder::default();
+                docs.push(finish_document(docs.len(), raw, &anchors, limits));
+            }
+            Event::Scalar(value, style, anchor, _) => {
+                let node = Raw::Scalar(value.into_owned(), style_of(style), range);
+                builder.add(node, anchor);
+            }
+            Event::Alias(id) => builder.add(Raw::Alias(id, range), 0),
+            Event::SequenceStart(_, anchor, _) => builder.open(Raw::Seq(Vec::new(), range), anchor),
+            Event::MappingStart(_, anchor, _) => builder.open(Raw::Map(Vec::new(), range), anchor),
+            Event::SequenceEnd | Event::MappingEnd => builder.close(range),
+            _ => {}
+        }
+    }
+    docs
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_owned()
+}
+
+fn style_of(style: granit_parser::ScalarStyle) -> ScalarStyle {
+    match style {
+        granit_parser::ScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+        granit_parser::ScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        granit_parser::ScalarStyle::Literal => ScalarStyle::Literal,
+        granit_parser::ScalarStyle::Folded => ScalarStyle::Folded,
+        _ => ScalarStyle::Plain,
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    root: Option<Raw>,
+    /// Open collections, each with its anchor id and a pending mapping key.
+    stack: Vec<(Raw, usize, Option<Raw>)>,
+    anchors: HashMap<usize, Raw>,
+}
+
+impl Builder {
+    fn open(&mut self, node: Raw, anchor: usize) {
+        self.stack.push((node, anchor, None));
+    }
+
+    fn close(&mut self, end: Option<Range<usize>>) {
+        let Some((mut node, anchor, _)) = self.stack.pop() else {
+            return;
+        };
+        if let (Raw::Seq(_, Some(span)) | Raw::Map(_, Some(span)), Some(end)) = (&mut node, end) {
+            span.end = span.end.max(end.end);
+        }
+        self.add(node, anchor);
+    }
+
+    fn add(&mut self, node: Raw, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some((Raw::Seq(items, _), _, _)) => items.push(node),
+            Some((Raw::Map(entries, _), _, pending)) => match pending.take() {
+                None => *pending = Some(node),
+                Some(key) => entries.push((key, node)),
+            },
+            Some(_) => {}
+        }
+    }
+}
+
+fn finish_document(
+    index: usize,
+    raw: Option<Raw>,
+    anchors: &HashMap<usize, Raw>,
+    limits: LoadLimits,
+) -> Document {
+    let Some(raw) = raw else {
+        return Document {
+            index,
+            root: None,
+            error: None,
+        };
+    };
+    let mut expander = Expander {
+        anchors,
+        budget: limits.max_alias_expansion,
+        max_depth: limits.max_depth * 2,
+        error: None,
+    };
+    let root = expander.expand(&raw, 0);
+    match expander.error {
+        Some(error) => Document {
+            index,
+            root: None,
+            error: Some(error),
+        },
+        None => Document {
+            index,
+            root: Some(root),
+            error: None,
+        },
+    }
+}
+
+/// Follows aliases and applies `<<` merge keys, within a budget of added nodes.
+struct Expander<'a> {
+    anchors: &'a HashMap<usize, Raw>,
+    budget: usize,
+    max_depth: usize,
+    error: Option<DocumentError>,
+}
+
+impl Expander<'_> {
+    fn fail(&mut self, message: String, span: Option<&Range<usize>>) -> Node {
+        if self.error.is_none() {
+            self.error = Some(DocumentError {
+                message,
+                offset: span.map_or(0, |s| s.start),
+            });
+        }
+        Node {
+            span: None,
+            kind: NodeKind::Seq(Vec::new()),
+        }
+    }
+
+    /// Charges one node of alias expansion; false when the budget is spent.
+    fn charge(&mut self, aliased: bool) -> bool {
+        if !aliased {
+            return true;
+        }
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        true
+    }
+
+    fn expand(&mut self, raw: &Raw, depth: usize) -> Node {
+        self.expand_in(raw, depth, false)
+    }
+
+    fn expand_in(&mut self, raw: &Raw, depth: usize, aliased: bool) -> Node {
+        if self.error.is_some() {
+            return Node {
+                span: None,
+                kind: NodeKind::Seq(Vec::new()),
+            };
+        }
+        if depth > self.max_depth {
+            return self.fail(
+                format!(
+                    "nesting deeper than {} levels after following aliases",
+                    self.max_depth
+                ),
+                raw_span(raw),
+            );
+        }
+        if !self.charge(aliased) {
+            return self.fail(
+                "aliases expand to too many nodes (more than 100000 added): refusing a possible \
+                 \"billion laughs\" document"
+                    .to_owned(),
+                raw_span(raw),
+            );
+        }
+        match raw {
+            Raw::Scalar(value, style, span) => Node {
+                span: span.clone(),
+                kind: NodeKind::Scalar {
+                    value: value.clone(),
+                    style: *style,
+                },
+            },
+            Raw::Alias(id, span) => match self.anchors.get(id) {
+                // The alias node itself stands for the anchored node, so it is not charged again.
+                Some(target) => self.expand_in(target, depth + 1, true),
+                None => self.fail(
+                    "alias refers to an unknown anchor".to_owned(),
+                    span.as_ref(),
+                ),
+            },
+            Raw::Seq(items, span) => Node {
+                span: span.clone(),
+                kind: NodeKind::Seq(
+                    items
+                        .iter()
+                        .map(|i| self.expand_in(i, depth + 1, aliased))
+                        .collect(),
+                ),
+            },
+            Raw::Map(entries, span) => {
+                let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
+                let mut merged: Vec<Entry> = Vec::new();
+                for (k, v) in entries {
+                    let key = self.expand_in(k, depth + 1, aliased);
+                    if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
+                        let value = self.expand_in(v, depth + 1, aliased);
+                        merge_sources(&value, &mut merged);
+                        continue;
+                    }
+                    let value = self.expand_in(v, depth + 1, aliased);
+                    out.push(Entry { key, value });
+                }
+                for e in merged {
+                    if !out.iter().any(|o| o.key_str() == e.key_str()) {
+                        out.push(e);
+                    }
+                }
+                Node {
+                    span: span.clone(),
+                    kind: NodeKind::Map(out),
+                }
+            }
+        }
+    }
+}
+
+/// The entries a `<<` value contributes: a mapping, or a list of mappings (earlier ones win).
+fn merge_sources(value: &Node, merged: &mut Vec<Entry>) {
+    let mut add = |m: &[Entry]| {
+        for e in m {
+            if !merged.iter().any(|o| o.key_str() == e.key_str()) {
+                merged.push(e.clone());
+            }
+        }
+    };
+    match &value.kind {
+        NodeKind::Map(m) => add(m),
+        NodeKind::Seq(items) => items.iter().filter_map(Node::as_map).for_each(add),
+        NodeKind::Scalar { .. } => {}
+    }
+}
+
+fn raw_span(raw: &Raw) -> Option<&Range<usize>> {
+    match raw {
+        Raw::Scalar(_, _, s) | Raw::Seq(_, s) | Raw::Map(_, s) | Raw::Alias(_, s) => s.as_ref(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(src: &str) -> Vec<Document> {
+        load_stream(src, LoadLimits::default())
+    }
+
+    #[test]
+    fn key_and_value_spans_are_exact_bytes() {
+        let src = "a: é\nmetadata:\n  ignoreNullValue: \"true\"\n";
+        let docs = load(src);
+        let root = docs[0].root.as_ref().unwrap();
+        let e = root
+            .get("metadata")
+            .unwrap()
+            .get_entry("ignoreNullValue")
+            .unwrap();
+        assert_eq!(&src[e.key.span.clone().unwrap()], "ignoreNullValue");
+        assert_eq!(&src[e.value.span.clone().unwrap()], "\"true\"");
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_in_order() {
+        let docs = load("type: a\ntype: b\n");
+        let m = docs[0].root.as_ref().unwrap().as_map().unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            docs[0].root.as_ref().unwrap().get("type").unwrap().as_str(),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn a_broken_middle_document_does_not_hide_the_next_one() {
+        let docs = load("a: 1\n---\nb: [1, 2\n---\nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].error.is_none());
+        assert!(docs[1].error.is_some());
+        assert_eq!(
+            docs[2].root.as_ref().unwrap().get("c").unwrap().as_str(),
+            Some("3")
+        );
+    }
+
+    #[test]
+    fn billion_laughs_fails_fast_with_a_clear_error() {
+        let mut src = String::from(
+            "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for i in 1..10 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        let docs = load(&src);
+        let err = docs[0].error.as_ref().expect("must fail");
+        assert!(err.message.contains("billion laughs"), "{}", err.message);
+        // Not a timing assertion on speed, only a guard against the expansion actually running.
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn aliases_and_merge_keys_are_followed() {
+        let docs = load("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nref: *b\n");
+        let root = docs[0].root.as_ref().unwrap();
+        let u = root.get("use").unwrap();
+        assert_eq!(u.get("x").unwrap().as_str(), Some("1"));
+        assert_eq!(u.get("y").unwrap().as_str(), Some("3"));
+        assert_eq!(
+            root.get("ref").unwrap().get("y").unwrap().as_str(),
+            Some("2")
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = "[".repeat(10_000);
+        let docs = load(&src);
+        assert!(docs[0].error.is_some());
+    }
+
+    #[test]
+    fn self_referencing_anchor_is_an_error() {
+        let docs = load("a: &x [1, *x]\n");
+        assert!(docs[0].error.is_some(), "{docs:?}");
+    }
+
+    #[test]
+    fn json_reads_as_yaml_with_spans() {
+        let src = r#"{"spec": {"pollingInterval": "15s"}}"#;
+        let docs = load(src);
+        let v = docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("spec")
+            .unwrap()
+            .get("pollingInterval")
+            .unwrap();
+        assert_eq!(&src[v.span.clone().unwrap()], "\"15s\"");
+    }
+}
