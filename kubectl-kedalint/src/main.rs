@@ -1,1 +1,37 @@
-fn main() {}
+//! `kubectl-kedalint`: kubectl finds this binary on PATH and runs it as `kubectl kedalint`.
+
+use clap::{CommandFactory, FromArgMatches};
+use kubectl_kedalint::cli::{Cli, Command};
+use kubectl_kedalint::run;
+
+fn main() {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let result = match &cli.command {
+        None => run::lint(&cli.lint, Some(&matches)),
+        Some(Command::Lint(args)) => run::lint(args, matches.subcommand_matches("lint")),
+        Some(Command::Rules) => {
+            print!("{}", run::rules_table());
+            Ok(run::EXIT_OK)
+        }
+        Some(Command::Explain { rule }) => run::explain(rule).map(|page| {
+            print!("{page}");
+            run::EXIT_OK
+        }),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("kubectl-kedalint: error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            std::process::exit(run::EXIT_ERROR);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Command-line arguments (clap derive). Interfaces are fixed by DESIGN.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Lint KEDA ScaledObjects and their Prometheus triggers before they reach the cluster.
+///
+/// Reads files, directories (recursively: *.yaml, *.yml, *.json) or `-` for stdin.
+/// Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage, I/O or
+/// configuration error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-kedalint",
+    bin_name = "kubectl kedalint",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do; `lint` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Lint options (when no subcommand is given).
+    #[command(flatten)]
+    pub lint: LintArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint files, directories or stdin (the default).
+    Lint(LintArgs),
+    /// List every rule.
+    Rules,
+    /// Print a rule's documentation, e.g. `explain KL202`.
+    Explain {
+        /// A rule code (KL202) or name (rate-window-too-short).
+        rule: String,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line and a caret under the problem.
+    Human,
+    /// JSON, format version 1 (see the README).
+    Json,
+}
+
+/// Severity threshold for a failing exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on errors.
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Fail on any finding.
+    Info,
+    /// Never fail because of findings.
+    Never,
+}
+
+/// Options of `lint`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LintArgs {
+    /// Files or directories to lint; `-` reads stdin. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format; repeat with --output to write several formats in one run.
+    #[arg(long = "format", short = 'f', value_enum)]
+    pub formats: Vec<Format>,
+    /// Write the preceding --format to this file instead of stdout.
+    #[arg(long = "output", short = 'o', value_name = "FILE")]
+    pub outputs: Vec<PathBuf>,
+    /// Lowest severity that makes the exit code 1 [default: error, or failOn in the configuration].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Scrape interval to assume when nothing better is known (e.g. 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub scrape_interval: Option<String>,
+    /// Configuration file [default: .kedalint.yaml found upward from the working directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// KEDA version the rules assume (X.Y) [default: the newest the rules know, 2.20].
+    #[arg(long, value_name = "X.Y")]
+    pub keda_version: Option<String>,
+    /// Colour in human output: auto, always or never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    pub color: String,
+}
