@@ -11,7 +11,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         return None;
     }
     if let Ok(secs) = t.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0 && secs < 1e12)
+        return (secs.is_finite() && (0.0..1e12).contains(&secs))
             .then(|| Duration::from_secs_f64(secs));
     }
     let mut rest = t;

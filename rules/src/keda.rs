@@ -103,11 +103,14 @@ pub fn parse_keda_duration(s: &str) -> Result<f64, String> {
     Ok(secs)
 }
 
+/// An element of a `key=value` list that does not split, with its byte range in the list.
+pub type BadElement<'a> = (&'a str, Range<usize>);
+
 /// Splits `k1=v1,k2=v2` as KEDA does. On error returns the offending element and its byte range.
 ///
 /// # Errors
 /// The first element that does not split into exactly `key=value`.
-pub fn split_key_values(s: &str) -> Result<Vec<(&str, &str)>, (&str, Range<usize>)> {
+pub fn split_key_values(s: &str) -> Result<Vec<(&str, &str)>, BadElement<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     for element in s.split(',') {

@@ -107,19 +107,19 @@ impl<'a> Object<'a> {
 #[must_use]
 pub fn objects_of(root: &Node, document: usize) -> Vec<Object<'_>> {
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-    if kind.ends_with("List") {
-        if let Some(items) = root.get("items").and_then(Node::as_seq) {
-            return items
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.as_map().is_some())
-                .map(|(i, n)| Object {
-                    root: n,
-                    document,
-                    list_index: Some(i),
-                })
-                .collect();
-        }
+    if kind.ends_with("List")
+        && let Some(items) = root.get("items").and_then(Node::as_seq)
+    {
+        return items
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.as_map().is_some())
+            .map(|(i, n)| Object {
+                root: n,
+                document,
+                list_index: Some(i),
+            })
+            .collect();
     }
     if root.as_map().is_some() {
         vec![Object {

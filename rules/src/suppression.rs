@@ -144,7 +144,7 @@ fn document_at(documents: &[Document], offset: usize) -> usize {
         .filter_map(|d| Some((d.index, d.root.as_ref()?.span.as_ref()?.start)))
         .filter(|(_, start)| *start <= offset)
         .map(|(i, _)| i)
-        .last()
+        .next_back()
         .unwrap_or(0)
 }
 

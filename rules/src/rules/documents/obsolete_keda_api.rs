@@ -34,25 +34,25 @@ declare_rule! {
 
 pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
     let base = object.base_path();
-    if object.group() == KEDA_V1_GROUP {
-        if let Some(e) = object.root.get_entry("apiVersion") {
-            let fixed = object.api_version().replacen(KEDA_V1_GROUP, "keda.sh", 1);
-            let fix = e.value.span.clone().map(|span| Fix {
-                title: format!("use {fixed}"),
-                edits: vec![Edit {
-                    span,
-                    replacement: fixed.clone(),
-                }],
-                changes_behaviour: false,
-            });
-            cx.report(
+    if object.group() == KEDA_V1_GROUP
+        && let Some(e) = object.root.get_entry("apiVersion")
+    {
+        let fixed = object.api_version().replacen(KEDA_V1_GROUP, "keda.sh", 1);
+        let fix = e.value.span.clone().map(|span| Fix {
+            title: format!("use {fixed}"),
+            edits: vec![Edit {
+                span,
+                replacement: fixed.clone(),
+            }],
+            changes_behaviour: false,
+        });
+        cx.report(
                 &ObsoleteKedaApi::INFO,
                 Loc::value(base.key("apiVersion"), e),
                 format!("`{}` is the KEDA v1 API; KEDA v2 serves only `keda.sh/v1alpha1` and the API server rejects this object", object.api_version()),
             )
             .help(format!("use `apiVersion: {fixed}` and the v2 field names (scaleTargetRef.name)"))
             .fix(fix);
-        }
     }
     let Some(target) = object.spec().and_then(|s| s.get("scaleTargetRef")) else {
         return;

@@ -81,34 +81,33 @@ pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>, auth: Option<&A
             )
             .help("give the server's CA as `ca` in the TriggerAuthentication instead");
         }
-        if let (Some(e), Some(addr)) = (entry, trigger.meta("serverAddress")) {
-            if addr.to_ascii_lowercase().starts_with("http://") {
-                cx.report(
+        if let (Some(e), Some(addr)) = (entry, trigger.meta("serverAddress"))
+            && addr.to_ascii_lowercase().starts_with("http://")
+        {
+            cx.report(
                     &IneffectiveAuthSetting::INFO,
                     Loc::value(path.clone(), e),
                     format!("authModes includes tls but serverAddress {addr:?} is plain http: the client certificate is never used"),
                 )
                 .help("use an https:// address, or drop tls");
-            }
         }
     }
-    if modes.is_empty() {
-        if let Some(AuthRef::Found(a)) = auth {
-            if a.parameters.contains("ca") {
-                let loc = trigger.node.get_entry("authenticationRef").map_or_else(
-                    || Loc::node(trigger.path.clone(), trigger.node),
-                    |e| Loc::key(trigger.path.key("authenticationRef"), e),
-                );
-                cx.report(
-                    &IneffectiveAuthSetting::INFO,
-                    loc,
-                    format!(
-                        "{} `{}` sets `ca`, but without authModes KEDA never loads it",
-                        a.kind, a.name
-                    ),
-                )
-                .help("set `authModes: \"tls\"` (with cert and key) or another mode, or drop `ca`");
-            }
-        }
+    if modes.is_empty()
+        && let Some(AuthRef::Found(a)) = auth
+        && a.parameters.contains("ca")
+    {
+        let loc = trigger.node.get_entry("authenticationRef").map_or_else(
+            || Loc::node(trigger.path.clone(), trigger.node),
+            |e| Loc::key(trigger.path.key("authenticationRef"), e),
+        );
+        cx.report(
+            &IneffectiveAuthSetting::INFO,
+            loc,
+            format!(
+                "{} `{}` sets `ca`, but without authModes KEDA never loads it",
+                a.kind, a.name
+            ),
+        )
+        .help("set `authModes: \"tls\"` (with cert and key) or another mode, or drop `ca`");
     }
 }
