@@ -1,8 +1,9 @@
 use crate::checker::{Checker, Loc};
+use crate::finding::{Edit, Fix};
 use crate::keda::{PROMETHEUS_KEYS, closest};
 use crate::model::ScaledObject;
 use crate::registry::declare_rule;
-use crate::source::{FieldPath, Node};
+use crate::source::{Entry, FieldPath, Node, ScalarStyle};
 
 declare_rule! {
     /// ## What it does
@@ -217,6 +218,11 @@ fn keys(
             continue;
         }
         let explained = special(key);
+        let fix = if key == "metricName" && explained.is_some() {
+            remove_line_fix(cx, node, e)
+        } else {
+            None
+        };
         let removed_but_known = explained.is_none() && matches!(key, "metricName" | "cortexOrgID");
         if removed_but_known {
             continue;
@@ -234,9 +240,47 @@ fn keys(
                 Some(format!("known keys: {}", known.join(", "))),
             ),
         };
-        let reported = cx.report(&UnknownField::INFO, Loc::key(path.key(key), e), message);
+        let mut reported = cx.report(&UnknownField::INFO, Loc::key(path.key(key), e), message);
         if let Some(h) = help {
-            reported.help(h);
+            reported = reported.help(h);
         }
+        reported.fix(fix);
     }
+}
+
+/// Deletes the whole line of a `key: value` entry, line break included, when the entry is a
+/// single line of a block mapping with other keys (a lone key would leave the mapping null):
+/// the key starts its line after spaces only, the value is a one-line scalar, and only spaces or
+/// a comment follow it.
+fn remove_line_fix(cx: &Checker<'_>, map: &Node, e: &Entry) -> Option<Fix> {
+    let src = cx.source()?;
+    if map.as_map()?.len() < 2 {
+        return None;
+    }
+    let (key, value) = (e.key.span.clone()?, e.value.span.clone()?);
+    let one_line = matches!(
+        e.value.style(),
+        Some(ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+    );
+    if !one_line || value.start < key.end || src.get(key.start..value.end)?.contains('\n') {
+        return None;
+    }
+    let start = src[..key.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = src[value.end..]
+        .find('\n')
+        .map_or(src.len(), |i| value.end + i + 1);
+    let rest = src[value.end..end].trim();
+    if !src[start..key.start].bytes().all(|b| b == b' ')
+        || !(rest.is_empty() || rest.starts_with('#'))
+    {
+        return None;
+    }
+    Some(Fix {
+        title: format!("remove `{}`", e.key_str().unwrap_or("the key")),
+        edits: vec![Edit {
+            span: start..end,
+            replacement: String::new(),
+        }],
+        changes_behaviour: false,
+    })
 }
