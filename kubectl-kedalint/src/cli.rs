@@ -37,6 +37,15 @@ pub enum Command {
         /// A rule code (KL202) or name (rate-window-too-short).
         rule: String,
     },
+    /// Print a shell completion script to stdout, e.g. `completions bash`.
+    #[command(hide = true)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
 }
 
 /// Output formats.
@@ -46,6 +55,12 @@ pub enum Format {
     Human,
     /// JSON, format version 1 (see the README).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// JUnit XML: a test suite per file, a test case per KEDA object.
+    Junit,
 }
 
 /// Severity threshold for a failing exit code.
@@ -88,4 +103,15 @@ pub struct LintArgs {
     /// Colour in human output: auto, always or never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: String,
+    /// Apply the fixes that do not change how the workload scales, rewriting files in place
+    /// (stdin: the fixed text goes to stdout, the report to stderr).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff, also apply fixes that change scaling behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print a unified diff of what --fix would change to stdout, and write nothing
+    /// (the report goes to stderr).
+    #[arg(long)]
+    pub diff: bool,
 }

@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod discover;
+pub mod fix;
+pub mod generate;
 pub mod render;
 pub mod run;
 

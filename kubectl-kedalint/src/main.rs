@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use kubectl_kedalint::cli::{Cli, Command};
-use kubectl_kedalint::run;
+use kubectl_kedalint::{generate, run};
 
 fn main() {
     let matches = Cli::command().get_matches();
@@ -21,6 +21,19 @@ fn main() {
             print!("{page}");
             run::EXIT_OK
         }),
+        Some(Command::Completions { shell }) => {
+            write_stdout(&generate::completions(*shell));
+            Ok(run::EXIT_OK)
+        }
+        Some(Command::Man) => generate::man()
+            .map(|page| {
+                write_stdout(&page);
+                run::EXIT_OK
+            })
+            .map_err(|source| kubectl_kedalint::Error::Write {
+                path: "<stdout>".to_owned(),
+                source,
+            }),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -34,4 +47,10 @@ fn main() {
             std::process::exit(run::EXIT_ERROR);
         }
     }
+}
+
+fn write_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = std::io::stdout().lock().write_all(bytes);
 }

@@ -8,9 +8,9 @@ use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
-use crate::discover;
 use crate::render::{self, Linted};
 use crate::{Error, Result};
+use crate::{discover, fix};
 
 /// Exit code: no finding at or above the threshold.
 pub const EXIT_OK: i32 = 0;
@@ -178,7 +178,21 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             Err(e) => read_errors.push(e),
         }
     }
-    let linted = lint_all(files, &settings);
+    // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
+    let (linted, fixed) = if args.fix || args.diff {
+        let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
+        let note = fix::summary(&o, args.diff, args.unsafe_fixes);
+        let shown = std::mem::take(if args.diff {
+            &mut o.before
+        } else {
+            &mut o.after
+        });
+        (shown, Some((o.changes, note)))
+    } else {
+        (lint_all(files, &settings), None)
+    };
+    // stdout carries the diff, or the fixed stdin text; reports meant for stdout go to stderr.
+    let stdout_taken = args.diff || (args.fix && args.paths.iter().any(|p| p == "-"));
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -194,18 +208,32 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
                 },
             ),
             Format::Json => render::json::render(&linted),
+            Format::Sarif => render::sarif::render(&linted),
+            Format::Github => render::github::render(&linted),
+            Format::Junit => render::junit::render(&linted, threshold(args, &settings)),
         };
         match target {
             Some(path) => std::fs::write(&path, text).map_err(|source| Error::Write {
                 path: path.display().to_string(),
                 source,
             })?,
+            None if stdout_taken => {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 // A closed pipe (`| head`) is not an error worth a message.
                 let _ = out.write_all(text.as_bytes());
             }
         }
+    }
+    if let Some((changes, note)) = fixed {
+        let stdin_text = linted
+            .iter()
+            .find(|l| l.file.name == discover::STDIN_NAME)
+            .map(|l| l.file.text.as_str());
+        fix::emit(&changes, stdin_text, args.diff)?;
+        eprintln!("kubectl-kedalint: {note}");
     }
     for e in &read_errors {
         eprintln!("kubectl-kedalint: error: {e}");

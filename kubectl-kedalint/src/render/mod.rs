@@ -1,7 +1,11 @@
-//! Renderers: the same findings as a user reads them (miette) or as tools read them (JSON).
+//! Renderers: the same findings as a user reads them (miette) or as tools read them (JSON, SARIF,
+//! GitHub workflow commands, JUnit XML).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use kedalint_rules::{FileReport, SourceFile};
 

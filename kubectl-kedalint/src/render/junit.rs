@@ -1,0 +1,149 @@
+//! JUnit XML: a `<testsuite>` per file and a `<testcase>` per KEDA object (`kind namespace/name`),
+//! so CI systems that read test reports (GitLab, Jenkins, Azure DevOps) show one line per object.
+//!
+//! Findings at or above the `--fail-on` threshold are `<failure>` elements (the test fails exactly
+//! when the exit code says so); the rest are lines of the case's `<system-out>`. Findings that
+//! belong to no object (a document that does not parse) get a case named after their document.
+
+use std::fmt::Write as _;
+
+use kedalint_rules::model::objects_of;
+use kedalint_rules::source::{LoadLimits, load_stream};
+use kedalint_rules::{Finding, ObjectRef, Severity};
+
+use super::Linted;
+
+/// Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot carry at
+/// all (control characters other than tab, LF, CR) become U+FFFD.
+#[must_use]
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An attribute value: escaped, with line breaks kept as character references (a parser would
+/// otherwise turn them into spaces).
+fn attr(s: &str) -> String {
+    escape(s).replace('\n', "&#10;").replace('\r', "&#13;")
+}
+
+struct Case<'a> {
+    name: String,
+    key: (usize, Option<ObjectRef>),
+    findings: Vec<&'a Finding>,
+}
+
+fn line(linted: &Linted, f: &Finding) -> String {
+    let at = f.span.as_ref().map_or_else(
+        || linted.file.name.clone(),
+        |s| {
+            let (l, c) = linted.file.line_col(s.start);
+            format!("{}:{l}:{c}", linted.file.name)
+        },
+    );
+    let mut out = format!("{at}: {} {} {}: {}", f.severity, f.code, f.name, f.message);
+    if let Some(help) = &f.help {
+        let _ = write!(out, "\n  help: {help}");
+    }
+    out
+}
+
+fn cases(linted: &Linted) -> Vec<Case<'_>> {
+    let mut cases: Vec<Case<'_>> = Vec::new();
+    for doc in load_stream(&linted.file.text, LoadLimits::default()) {
+        let Some(root) = &doc.root else { continue };
+        for o in objects_of(root, doc.index).iter().filter(|o| o.is_keda()) {
+            let r = o.reference();
+            cases.push(Case {
+                name: r.to_string(),
+                key: (doc.index, Some(r)),
+                findings: Vec::new(),
+            });
+        }
+    }
+    for f in &linted.report.findings {
+        let key = (f.document, f.object.clone());
+        if let Some(c) = cases.iter_mut().find(|c| c.key == key) {
+            c.findings.push(f);
+        } else {
+            cases.push(Case {
+                name: match &f.object {
+                    Some(o) => o.to_string(),
+                    None => format!("document {}", f.document + 1),
+                },
+                key,
+                findings: vec![f],
+            });
+        }
+    }
+    cases
+}
+
+/// Renders the report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
+#[must_use]
+pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
+    let fails = |f: &Finding| fail_at.is_some_and(|t| f.severity >= t);
+    let mut suites = String::new();
+    let (mut tests, mut failures) = (0, 0);
+    for linted in files {
+        let cases = cases(linted);
+        let failed = cases
+            .iter()
+            .filter(|c| c.findings.iter().any(|f| fails(f)))
+            .count();
+        tests += cases.len();
+        failures += failed;
+        let name = attr(&linted.file.name);
+        let _ = writeln!(
+            suites,
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">",
+            cases.len()
+        );
+        for case in &cases {
+            let _ = write!(
+                suites,
+                "    <testcase classname=\"{name}\" name=\"{}\"",
+                attr(&case.name)
+            );
+            if case.findings.is_empty() {
+                suites.push_str("/>\n");
+                continue;
+            }
+            suites.push_str(">\n");
+            let mut out = Vec::new();
+            for f in &case.findings {
+                if fails(f) {
+                    let _ = writeln!(
+                        suites,
+                        "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                        f.code,
+                        attr(&format!("{} {}: {}", f.code, f.name, f.message)),
+                        escape(&line(linted, f))
+                    );
+                } else {
+                    out.push(escape(&line(linted, f)));
+                }
+            }
+            if !out.is_empty() {
+                let _ = writeln!(suites, "      <system-out>{}</system-out>", out.join("\n"));
+            }
+            suites.push_str("    </testcase>\n");
+        }
+        suites.push_str("  </testsuite>\n");
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{suites}</testsuites>\n"
+    )
+}
