@@ -144,10 +144,10 @@ fn sarif_of_the_examples_and_the_fix_fixtures_passes_the_sarif_multitool_validat
 #[test]
 fn sarif_has_rules_with_docs_and_results_with_utf16_regions_logical_locations_and_fixes() {
     let dir = tempfile::tempdir().unwrap();
-    // `é` is one UTF-16 unit and `😀` two, so the value starts at character 23 but unit 24.
+    // `é` is one UTF-16 unit and `😀` two: after them a character column and a UTF-16 column differ by 1.
     std::fs::write(
         dir.path().join("so.yaml"),
-        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: x, namespace: n}\nspec:\n  scaleTargetRef: {name: x}\n  triggers:\n    - type: prometheus\n      metadata:\n        query: sum(up)\n        threshold: \"1\"\n        ignoreNullValues: \"false\"\n        serverAddress: http://p:9090/ # é😀\n        activationThreshold: 1 # é😀\n",
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: x, namespace: n}\nspec:\n  scaleTargetRef: {name: x}\n  triggers:\n    - type: prometheus\n      metadata: {query: \"sum(up) # é😀\", threshold: \"1\", ignoreNullValues: \"false\", activationThreshold: 1, serverAddress: \"http://p:9090/\"}\n",
     )
     .unwrap();
     let v = sarif_of(&["--format", "sarif", "so.yaml"], dir.path());
@@ -210,8 +210,17 @@ fn sarif_has_rules_with_docs_and_results_with_utf16_regions_logical_locations_an
     assert_eq!(slash["level"], "warning");
     assert_eq!(
         slash["locations"][0]["physicalLocation"]["region"],
-        serde_json::json!({"startLine": 12, "startColumn": 37, "endLine": 12, "endColumn": 38, "snippet": {"text": "/"}})
+        serde_json::json!({"startLine": 8, "startColumn": 138, "endLine": 8, "endColumn": 139, "snippet": {"text": "/"}})
     );
+    // The JSON format counts characters: one less after the astral 😀.
+    let json = sarif_of(&["--format", "json", "so.yaml"], dir.path());
+    let json_slash = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KL108")
+        .unwrap();
+    assert_eq!(json_slash["column"], 137);
     let logical = &slash["locations"][0]["logicalLocations"][0];
     assert_eq!(logical["name"], "spec.triggers[0].metadata.serverAddress");
     assert_eq!(
@@ -227,7 +236,7 @@ fn sarif_has_rules_with_docs_and_results_with_utf16_regions_logical_locations_an
     let fix = &slash["fixes"][0];
     assert_eq!(
         fix["artifactChanges"][0]["replacements"][0]["deletedRegion"],
-        serde_json::json!({"startLine": 12, "startColumn": 37, "endLine": 12, "endColumn": 38})
+        serde_json::json!({"startLine": 8, "startColumn": 138, "endLine": 8, "endColumn": 139})
     );
     let quote = results
         .iter()
