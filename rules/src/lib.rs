@@ -14,6 +14,7 @@ pub mod lint;
 pub mod model;
 pub mod registry;
 mod rules;
+pub mod scrape;
 pub mod settings;
 pub mod source;
 mod suppression;

@@ -7,6 +7,7 @@ use crate::checker::Checker;
 use crate::finding::{Finding, Severity};
 use crate::model::{Object, TriggerAuth, objects_of};
 use crate::rules;
+use crate::scrape::{ScrapeSource, source_of};
 use crate::settings::Settings;
 use crate::source::{Document, LoadLimits, Node, SourceFile, from_json, load_stream};
 use crate::suppression;
@@ -16,6 +17,8 @@ use crate::suppression;
 pub struct Inventory {
     /// TriggerAuthentications and ClusterTriggerAuthentications.
     pub auths: Vec<TriggerAuth>,
+    /// ServiceMonitors, PodMonitors, Prometheus resources and configurations stating intervals.
+    pub scrape_sources: Vec<ScrapeSource>,
 }
 
 impl Inventory {
@@ -23,6 +26,9 @@ impl Inventory {
     pub fn add_object(&mut self, object: &Object<'_>) {
         if let Some(a) = TriggerAuth::from_object(object) {
             self.auths.push(a);
+        }
+        if let Some(s) = source_of(object) {
+            self.scrape_sources.push(s);
         }
     }
 
