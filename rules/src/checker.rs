@@ -133,7 +133,7 @@ impl<'a> Checker<'a> {
 
     /// Runs every object-level rule on a KEDA object.
     pub(crate) fn check_object(&mut self, object: &Object<'_>) {
-        self.object = Some(object.reference());
+        self.object = (!object.fragment).then(|| object.reference());
         rules::check_object(self, object);
         if object.is_scaled_object() {
             let so = ScaledObject { object: *object };

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::checker::Checker;
 use crate::finding::{Finding, Severity};
-use crate::model::{Object, TriggerAuth, objects_of};
+use crate::model::{Object, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
 use crate::scrape::{ScrapeSource, source_of};
 use crate::settings::Settings;
@@ -103,13 +103,27 @@ pub fn lint_parsed(parsed: &ParsedFile, settings: &Settings, inventory: &Invento
             rules::report_invalid_yaml(&mut cx, file, error);
         }
         if let Some(root) = &doc.root {
+            let mut keda = 0;
             for object in objects_of(root, doc.index) {
                 if object.is_keda() {
-                    objects += 1;
+                    keda += 1;
                     cx.check_object(&object);
                     suppression::apply_annotation(&mut cx, &object);
                 }
             }
+            if keda == 0 {
+                if let Some(wrapped) = wrap_fragment(root) {
+                    keda += 1;
+                    let object = Object {
+                        root: &wrapped,
+                        document: doc.index,
+                        list_index: None,
+                        fragment: true,
+                    };
+                    cx.check_object(&object);
+                }
+            }
+            objects += keda;
         }
         findings.append(&mut cx.findings);
     }
