@@ -12,6 +12,7 @@ pub mod finding;
 pub mod keda;
 pub mod lint;
 pub mod model;
+pub mod promql;
 pub mod registry;
 mod rules;
 pub mod scrape;
