@@ -2,11 +2,15 @@
 
 pub(crate) mod documents;
 pub(crate) mod metadata;
+pub(crate) mod promql;
+pub(crate) mod query_context;
+pub(crate) mod scaling;
 pub(crate) mod suppressions;
 
 use crate::checker::{Checker, Loc};
 use crate::model::{Object, ScaledObject};
 use crate::registry::RuleInfo;
+use crate::rules::query_context::QueryContext;
 use crate::source::{DocumentError, SourceFile};
 
 /// The registry table: every rule, in code order.
@@ -57,9 +61,20 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     if cx.enabled(&documents::UnknownField::INFO) {
         documents::unknown_field::check(cx, so);
     }
-    for trigger in so.triggers().iter().filter(|t| t.is_prometheus()) {
-        metadata::check_trigger(cx, so, trigger);
+    let mut queries = Vec::new();
+    for trigger in so.triggers() {
+        if !trigger.is_prometheus() {
+            queries.push((trigger, None));
+            continue;
+        }
+        metadata::check_trigger(cx, so, &trigger);
+        let query = QueryContext::new(cx, so, &trigger);
+        if let Some(q) = &query {
+            promql::check_query(cx, so, q);
+        }
+        queries.push((trigger, query));
     }
+    scaling::check_scaled_object(cx, so, &queries);
 }
 
 /// The location of a whole trigger's `metadata` key (or the trigger when it has none).
