@@ -8,6 +8,7 @@
 
 mod checker;
 pub mod duration;
+pub mod facts;
 pub mod finding;
 pub mod keda;
 pub mod lint;

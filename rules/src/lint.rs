@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::checker::Checker;
+use crate::facts::Facts;
 use crate::finding::{Finding, Severity};
 use crate::model::{Object, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
@@ -12,13 +13,16 @@ use crate::settings::Settings;
 use crate::source::{Document, LoadLimits, Node, SourceFile, from_json, load_stream};
 use crate::suppression;
 
-/// What other documents of the input tell about the objects being linted.
+/// What other documents of the input, and online checks when they ran, tell about the objects
+/// being linted.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     /// TriggerAuthentications and ClusterTriggerAuthentications.
     pub auths: Vec<TriggerAuth>,
     /// ServiceMonitors, PodMonitors, Prometheus resources and configurations stating intervals.
     pub scrape_sources: Vec<ScrapeSource>,
+    /// What online checks learned (empty unless they ran).
+    pub facts: Facts,
 }
 
 impl Inventory {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::duration::{format_duration, parse_duration};
+use crate::facts::ServerProbe;
 use crate::model::{Object, ScaledObject};
 use crate::settings::Settings;
 use crate::source::{LoadLimits, Node, load_stream};
@@ -236,6 +237,32 @@ fn config_source(root: &Node, label: String) -> Option<ScrapeSource> {
     })
 }
 
+/// The interval a live server reports for the query's job: its active targets of that job, else
+/// its resolved configuration; without a job matcher, the interval all its targets share.
+fn live_interval(server: &ServerProbe, hint: &SeriesHint<'_>) -> Option<(Duration, String)> {
+    for job in &hint.jobs {
+        let intervals: Vec<Duration> = server
+            .targets
+            .iter()
+            .filter(|t| t.labels.get("job").map(String::as_str) == Some(*job))
+            .map(|t| t.scrape_interval)
+            .collect();
+        if let Some(max) = intervals.iter().max() {
+            return Some((*max, format!("targets of job `{job}`")));
+        }
+        if let Some(d) = server.job_intervals.get(*job) {
+            return Some((*d, format!("job `{job}` in the configuration")));
+        }
+    }
+    if hint.jobs.is_empty() {
+        let first = server.targets.first()?.scrape_interval;
+        if server.targets.iter().all(|t| t.scrape_interval == first) {
+            return Some((first, "every active target".to_owned()));
+        }
+    }
+    None
+}
+
 /// What a query tells about the series it reads, for matching.
 #[derive(Debug, Clone, Default)]
 pub struct SeriesHint<'a> {
@@ -248,6 +275,7 @@ pub struct SeriesHint<'a> {
 /// Resolves the scrape interval for a trigger's series.
 #[must_use]
 pub fn resolve(
+    live: Option<&ServerProbe>,
     sources: &[ScrapeSource],
     so: &ScaledObject<'_>,
     hint: &SeriesHint<'_>,
@@ -258,6 +286,12 @@ pub fn resolve(
         origin,
         assumed: false,
     };
+    // What the live Prometheus says for the series' job.
+    if let Some(server) = live {
+        if let Some((d, why)) = live_interval(server, hint) {
+            return found(d, format!("{why} on {}, live", server.probed_url));
+        }
+    }
     // Monitoring objects and Prometheus configurations in the same input.
     for job in &hint.jobs {
         for s in sources
@@ -378,6 +412,7 @@ mod tests {
         let root = docs[0].root.as_ref().unwrap();
         let obj = objects_of(root, 0)[0];
         resolve(
+            None,
             &sources(src),
             &ScaledObject { object: obj },
             &SeriesHint {
@@ -447,5 +482,51 @@ mod tests {
         let d = resolve_with("", &so_yaml(""), &[], &Settings::default());
         assert!(d.assumed);
         assert_eq!(d.to_string(), "1m (Prometheus default)");
+    }
+
+    #[test]
+    fn a_live_target_of_the_job_wins_over_everything_else() {
+        use crate::facts::{LiveTarget, ServerOutcome};
+        let target = |job: &str, secs: u64| LiveTarget {
+            labels: [("job".to_owned(), job.to_owned())].into_iter().collect(),
+            scrape_interval: Duration::from_secs(secs),
+        };
+        let server = ServerProbe {
+            probed_url: "http://127.0.0.1:9090".to_owned(),
+            outcome: ServerOutcome::Prometheus { version: None },
+            targets: vec![target("api", 1), target("api", 2), target("other", 60)],
+            job_intervals: Default::default(),
+            queries: Default::default(),
+        };
+        let docs = load_stream(
+            &so_yaml("  annotations:\n    kedalint.io/scrape-interval: 20s\n"),
+            LoadLimits::default(),
+        );
+        let obj = objects_of(docs[0].root.as_ref().unwrap(), 0)[0];
+        let so = ScaledObject { object: obj };
+        let r = resolve(
+            Some(&server),
+            &[],
+            &so,
+            &SeriesHint {
+                jobs: vec!["api"],
+                metrics: vec![],
+            },
+            &Settings::default(),
+        );
+        assert_eq!(r.interval, Duration::from_secs(2));
+        assert_eq!(
+            r.origin,
+            "targets of job `api` on http://127.0.0.1:9090, live"
+        );
+        // Without a job matcher and with differing intervals, the live server does not decide.
+        let r = resolve(
+            Some(&server),
+            &[],
+            &so,
+            &SeriesHint::default(),
+            &Settings::default(),
+        );
+        assert_eq!(r.interval, Duration::from_secs(20));
     }
 }

@@ -25,7 +25,11 @@ pub(crate) struct QueryContext<'a> {
 
 impl<'a> QueryContext<'a> {
     /// Builds the context for a trigger with a non-empty string `query`.
-    pub(crate) fn new(cx: &Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigger<'a>) -> Option<Self> {
+    pub(crate) fn new(
+        cx: &Checker<'_>,
+        so: &ScaledObject<'_>,
+        trigger: &Trigger<'a>,
+    ) -> Option<Self> {
         let entry = trigger.meta_entry("query")?;
         let raw = entry.value.as_string()?;
         let query = raw.trim();
@@ -42,13 +46,31 @@ impl<'a> QueryContext<'a> {
                     .filter(|m| m.name == "job" && m.op == MatchOp::Equal)
                     .map(|m| m.value.as_str())
                     .collect(),
-                a.selectors.iter().filter_map(|s| s.metric.as_deref()).collect(),
+                a.selectors
+                    .iter()
+                    .filter_map(|s| s.metric.as_deref())
+                    .collect(),
             ),
             Err(_) => (Vec::new(), Vec::new()),
         };
         // The analysis lives in an Arc owned by `analysis`; the hint borrows it only here.
-        let scrape = resolve(&cx.inventory.scrape_sources, so, &SeriesHint { jobs, metrics }, cx.settings);
-        Some(Self { entry, query, lead, analysis, scrape })
+        let live = trigger
+            .meta("serverAddress")
+            .and_then(|a| cx.facts.server(a));
+        let scrape = resolve(
+            live,
+            &cx.inventory.scrape_sources,
+            so,
+            &SeriesHint { jobs, metrics },
+            cx.settings,
+        );
+        Some(Self {
+            entry,
+            query,
+            lead,
+            analysis,
+            scrape,
+        })
     }
 
     /// The query's value node.
@@ -58,7 +80,11 @@ impl<'a> QueryContext<'a> {
 
     /// The file span of `query[range]` (a range inside the trimmed query text), or the whole
     /// value's span when the text cannot be aligned (JSON input has no spans at all).
-    pub(crate) fn span(&self, cx: &Checker<'_>, range: Option<std::ops::Range<usize>>) -> Option<std::ops::Range<usize>> {
+    pub(crate) fn span(
+        &self,
+        cx: &Checker<'_>,
+        range: Option<std::ops::Range<usize>>,
+    ) -> Option<std::ops::Range<usize>> {
         match range {
             Some(r) => cx.span_within(self.node(), r.start + self.lead..r.end + self.lead),
             None => self.node().span.clone(),

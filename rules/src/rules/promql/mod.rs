@@ -5,4 +5,9 @@ use crate::model::ScaledObject;
 use crate::rules::query_context::QueryContext;
 
 /// Runs the KL2xx rules on one prometheus trigger's query.
-pub(crate) fn check_query(_cx: &mut Checker<'_>, _so: &ScaledObject<'_>, _query: &QueryContext<'_>) {}
+pub(crate) fn check_query(
+    _cx: &mut Checker<'_>,
+    _so: &ScaledObject<'_>,
+    _query: &QueryContext<'_>,
+) {
+}
