@@ -402,7 +402,12 @@ pub fn analyze(query: &str) -> Result<Arc<Analysis>, QueryProblem> {
     result
 }
 
-fn analyze_uncached(query: &str) -> Result<Analysis, QueryProblem> {
+/// Analyses a query without the cache (what the first sight of a query costs; for benchmarks).
+///
+/// # Errors
+///
+/// As [`analyze`].
+pub fn analyze_uncached(query: &str) -> Result<Analysis, QueryProblem> {
     let tokens = lex::tokenize(query);
     if tokens.is_empty() {
         return Err(QueryProblem::Empty);
