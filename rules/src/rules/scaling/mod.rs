@@ -207,11 +207,16 @@ pub(crate) fn max_replicas(so: &ScaledObject<'_>) -> i64 {
         .unwrap_or(DEFAULT_MAX_REPLICAS)
 }
 
-/// `pollingInterval` in seconds, with KEDA's default, and whether it was set.
-pub(crate) fn polling_interval(so: &ScaledObject<'_>) -> (i64, bool) {
-    match so.spec_int("pollingInterval") {
-        Some(p) => (p, true),
-        None => (DEFAULT_POLLING_INTERVAL, false),
+/// `pollingInterval` in seconds, with KEDA's default, and whether it was set; `None` when it is
+/// set to something that is not an integer (KL004 reports that).
+pub(crate) fn polling_interval(so: &ScaledObject<'_>) -> Option<(i64, bool)> {
+    match (
+        so.spec_int("pollingInterval"),
+        so.spec_field("pollingInterval"),
+    ) {
+        (Some(p), _) => Some((p, true)),
+        (None, None) => Some((DEFAULT_POLLING_INTERVAL, false)),
+        (None, Some(_)) => None,
     }
 }
 

@@ -3,13 +3,15 @@ use crate::duration::format_duration;
 use crate::model::{ScaledObject, Trigger};
 use crate::registry::declare_rule;
 use crate::rules::query_context::QueryContext;
-use crate::rules::scaling::{polling_interval, query_loc};
+use crate::rules::scaling::{analysis, polling_interval, query_loc};
 
 declare_rule! {
     /// ## What it does
     /// Reports a `pollingInterval` shorter than the scrape interval S of the trigger's series.
-    /// To stay useful the rule needs a choice on at least one side: it is silent when
-    /// `pollingInterval` is left at its default and S is only Prometheus's assumed default.
+    /// The rule needs a stated S (a ServiceMonitor, PodMonitor or Prometheus config in the input,
+    /// the `kedalint.io/scrape-interval` annotation, configuration or `--scrape-interval`): with
+    /// only Prometheus's assumed default of 1m it would fire on most manifests on a guess. It is
+    /// also silent for constant queries (`vector(100)`), which read no scraped series.
     ///
     /// ## Why is this bad?
     /// Prometheus has a new sample only every S; polling more often re-reads the same value,
@@ -37,8 +39,12 @@ pub(crate) fn check(
     trigger: &Trigger<'_>,
     query: &QueryContext<'_>,
 ) {
-    let (polling, set) = polling_interval(so);
-    if (!set && (query.scrape.assumed || so.object.fragment)) || polling < 1 {
+    let Some((polling, set)) = polling_interval(so) else {
+        return;
+    };
+    // An assumed S is a guess, and a constant query (`vector(100)`) reads no scraped series.
+    let reads_series = analysis(Some(query)).is_some_and(|a| !a.selectors.is_empty());
+    if query.scrape.assumed || !reads_series || (!set && so.object.fragment) || polling < 1 {
         return;
     }
     let s = query.scrape.interval;

@@ -73,7 +73,9 @@ pub(crate) fn check(
         );
     terms.push((window_text, window));
     let can_be_zero = so.min_replicas() == 0 || so.spec_int("idleReplicaCount") == Some(0);
-    let (polling, set) = polling_interval(so);
+    let Some((polling, set)) = polling_interval(so) else {
+        return;
+    };
     if can_be_zero {
         let label = if set {
             "pollingInterval (at zero replicas)".to_owned()
