@@ -99,10 +99,9 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                         .get("interval")
                         .and_then(Node::as_str)
                         .and_then(parse_duration)
+                        && endpoint.as_ref().is_none_or(|(best, _)| d > *best)
                     {
-                        if endpoint.as_ref().is_none_or(|(best, _)| d > *best) {
-                            endpoint = Some((d, format!("{list}[{i}].interval")));
-                        }
+                        endpoint = Some((d, format!("{list}[{i}].interval")));
                     }
                 }
                 let match_labels = spec
@@ -349,10 +348,10 @@ pub fn resolve(
         .iter()
         .filter(|s| s.kind == SourceKind::PrometheusConfig)
         .collect();
-    if configs.len() == 1 {
-        if let Some(g) = configs[0].global {
-            return found(g, format!("global scrape_interval of {}", configs[0].label));
-        }
+    if configs.len() == 1
+        && let Some(g) = configs[0].global
+    {
+        return found(g, format!("global scrape_interval of {}", configs[0].label));
     }
     // The object's own annotation.
     if let Some(d) = so

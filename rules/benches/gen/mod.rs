@@ -19,7 +19,11 @@ pub fn scaled_object(i: usize, triggers: usize) -> String {
         "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: app-{i}\n  namespace: ns-{ns}\n  labels:\n    team: team-{t}\n    app.kubernetes.io/name: app-{i}\nspec:\n  scaleTargetRef:\n    name: app-{i}\n  pollingInterval: {poll}\n  minReplicaCount: {min}\n  maxReplicaCount: {max}\n  triggers:\n",
         ns = i % 17,
         t = i % 5,
-        poll = if i % 11 == 0 { "\"15s\"".to_owned() } else { "30".to_owned() },
+        poll = if i % 11 == 0 {
+            "\"15s\"".to_owned()
+        } else {
+            "30".to_owned()
+        },
         min = i % 3,
         max = 10 + i % 40,
     );

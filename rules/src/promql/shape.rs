@@ -498,6 +498,13 @@ fn is_replica_count(e: &Expr) -> bool {
         Expr::Call(c) if c.func.name == "scalar" => {
             c.args.args.first().is_some_and(|a| is_replica_count(a))
         }
+        // Guards against an empty count keep it a count: `(count(…) or vector(1))`, `clamp_min(count(…), 1)`.
+        Expr::Binary(b) if b.op.to_string() == "or" && is_constant(&b.rhs) => {
+            is_replica_count(&b.lhs)
+        }
+        Expr::Call(c) if c.func.name == "clamp_min" => {
+            c.args.args.first().is_some_and(|a| is_replica_count(a))
+        }
         Expr::Aggregate(a) if a.op.to_string() == "count" => {
             let per_pod = match strip(&a.expr) {
                 Expr::Aggregate(inner) => {

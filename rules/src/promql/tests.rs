@@ -656,6 +656,8 @@ fn division_by_a_replica_count_is_recognised() {
         "sum(x) / sum(kube_statefulset_status_replicas_ready{statefulset=\"db\"})",
         "sum(x) / scalar(count(count by (pod) (x)))",
         "(sum(x) / count(sum by (pod) (rate(y[5m])))) * 100",
+        "sum(rate(x[5m]))/(count(kube_pod_info{pod=~\"app-.*\"}) or vector(1))",
+        "sum(x) / clamp_min(count(up{job=\"app\"}), 1)",
     ] {
         assert_eq!(
             ok(q).top_operation,
