@@ -357,6 +357,14 @@ impl Bound {
         let acceptor = TlsAcceptor::from(Arc::new(tls::server_config(shared.certs.clone())?));
         let (stop_tx, stop_rx) = watch::channel(false);
 
+        let listen = tls.local_addr().map_err(|source| Error::Bind {
+            addr: shared.config.listen,
+            source,
+        })?;
+        let metrics_addr = plain.local_addr().map_err(|source| Error::Bind {
+            addr: shared.config.metrics_listen,
+            source,
+        })?;
         let poller = tokio::spawn(poll_files(server.clone(), stop_rx.clone()));
         let mut metrics_stop = stop_rx.clone();
         let metrics_server =
@@ -371,8 +379,8 @@ impl Bound {
 
         shared.tls_bound.store(true, Ordering::SeqCst);
         info!(
-            listen = %tls.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string()),
-            metrics = %shared.config.metrics_listen,
+            %listen,
+            metrics = %metrics_addr,
             ready = server.is_ready(),
             "kedalint webhook listening"
         );
