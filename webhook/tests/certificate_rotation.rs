@@ -110,7 +110,7 @@ async fn a_symlink_swap_rotates_the_certificate_without_failing_a_request() {
             .all(|c| *c == old.cert_der || *c == new.cert_der)
     );
     assert!(
-        seen.iter().any(|c| *c == new.cert_der),
+        seen.contains(&new.cert_der),
         "workers never saw the new certificate"
     );
     eprintln!("{} requests during rotation, none failed", seen.len());

@@ -300,10 +300,7 @@ pub fn examples_dir() -> PathBuf {
 pub fn yaml_documents(text: &str) -> Vec<Value> {
     load_stream(text, LoadLimits::default())
         .into_iter()
-        .map(|d| {
-            assert!(d.error.is_none(), "YAML error: {:?}", d.error);
-            d
-        })
+        .inspect(|d| assert!(d.error.is_none(), "YAML error: {:?}", d.error))
         .filter_map(|d| d.root.as_ref().map(node_to_json))
         .collect()
 }
