@@ -16,14 +16,15 @@ use kedalint_webhook::online::{Probe, ProbeFuture, ProbeOutcome};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A probe that takes 300ms and counts how many reviews entered it.
-struct SlowProbe(Arc<AtomicUsize>);
+/// A probe that takes 300ms and counts how many reviews entered and left it.
+struct SlowProbe(Arc<AtomicUsize>, Arc<AtomicUsize>);
 
 impl Probe for SlowProbe {
     fn probe<'a>(&'a self, _: &'a Value, _: &'a [String], _: &'a Settings) -> ProbeFuture<'a> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Box::pin(async {
             tokio::time::sleep(Duration::from_millis(300)).await;
+            self.1.fetch_add(1, Ordering::SeqCst);
             ProbeOutcome {
                 warnings: vec!["probed".to_owned()],
             }
@@ -44,11 +45,12 @@ async fn shutdown_answers_every_review_in_flight() {
     )
     .unwrap();
     let entered = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
     let mut config = test_config(volume.path());
     config.config_path = Some(config_path);
     let server = Server::new(config)
         .unwrap()
-        .with_probe(Arc::new(SlowProbe(entered.clone())));
+        .with_probe(Arc::new(SlowProbe(entered.clone(), finished.clone())));
     let running = start(server).await;
     let client = client(&ca.ca_pem, running.addr, true);
     let url = running.url();
@@ -70,6 +72,8 @@ async fn shutdown_answers_every_review_in_flight() {
     }
     let addr = running.addr;
     running.stop().await;
+    // Shutdown returned only after every review finished, not by abandoning them.
+    assert_eq!(finished.load(Ordering::SeqCst), 8);
     for (i, r) in requests.into_iter().enumerate() {
         let r = r.await.unwrap().expect("an in-flight review is answered");
         assert_eq!(r.status(), 200);
