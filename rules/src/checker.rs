@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use crate::facts::Facts;
 use crate::finding::{Finding, Fix, ObjectRef};
 use crate::lint::Inventory;
 use crate::model::{Object, ScaledObject};
@@ -66,6 +67,7 @@ impl Reported<'_> {
 pub(crate) struct Checker<'a> {
     pub(crate) settings: &'a Settings,
     pub(crate) inventory: &'a Inventory,
+    pub(crate) facts: &'a Facts,
     pub(crate) file: Option<&'a SourceFile>,
     pub(crate) document: usize,
     pub(crate) object: Option<ObjectRef>,
@@ -82,6 +84,7 @@ impl<'a> Checker<'a> {
         Self {
             settings,
             inventory,
+            facts: &inventory.facts,
             file,
             document,
             object: None,
@@ -133,7 +136,7 @@ impl<'a> Checker<'a> {
 
     /// Runs every object-level rule on a KEDA object.
     pub(crate) fn check_object(&mut self, object: &Object<'_>) {
-        self.object = Some(object.reference());
+        self.object = (!object.fragment).then(|| object.reference());
         rules::check_object(self, object);
         if object.is_scaled_object() {
             let so = ScaledObject { object: *object };

@@ -8,12 +8,15 @@
 
 mod checker;
 pub mod duration;
+pub mod facts;
 pub mod finding;
 pub mod keda;
 pub mod lint;
 pub mod model;
+pub mod promql;
 pub mod registry;
 mod rules;
+pub mod scrape;
 pub mod settings;
 pub mod source;
 mod suppression;

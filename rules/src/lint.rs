@@ -4,18 +4,25 @@
 use std::collections::BTreeSet;
 
 use crate::checker::Checker;
+use crate::facts::Facts;
 use crate::finding::{Finding, Severity};
-use crate::model::{Object, TriggerAuth, objects_of};
+use crate::model::{Object, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
+use crate::scrape::{ScrapeSource, source_of};
 use crate::settings::Settings;
 use crate::source::{Document, LoadLimits, Node, SourceFile, from_json, load_stream};
 use crate::suppression;
 
-/// What other documents of the input tell about the objects being linted.
+/// What other documents of the input, and online checks when they ran, tell about the objects
+/// being linted.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     /// TriggerAuthentications and ClusterTriggerAuthentications.
     pub auths: Vec<TriggerAuth>,
+    /// ServiceMonitors, PodMonitors, Prometheus resources and configurations stating intervals.
+    pub scrape_sources: Vec<ScrapeSource>,
+    /// What online checks learned (empty unless they ran).
+    pub facts: Facts,
 }
 
 impl Inventory {
@@ -23,6 +30,9 @@ impl Inventory {
     pub fn add_object(&mut self, object: &Object<'_>) {
         if let Some(a) = TriggerAuth::from_object(object) {
             self.auths.push(a);
+        }
+        if let Some(s) = source_of(object) {
+            self.scrape_sources.push(s);
         }
     }
 
@@ -97,13 +107,27 @@ pub fn lint_parsed(parsed: &ParsedFile, settings: &Settings, inventory: &Invento
             rules::report_invalid_yaml(&mut cx, file, error);
         }
         if let Some(root) = &doc.root {
+            let mut keda = 0;
             for object in objects_of(root, doc.index) {
                 if object.is_keda() {
-                    objects += 1;
+                    keda += 1;
                     cx.check_object(&object);
                     suppression::apply_annotation(&mut cx, &object);
                 }
             }
+            if keda == 0
+                && let Some(wrapped) = wrap_fragment(root)
+            {
+                keda += 1;
+                let object = Object {
+                    root: &wrapped,
+                    document: doc.index,
+                    list_index: None,
+                    fragment: true,
+                };
+                cx.check_object(&object);
+            }
+            objects += keda;
         }
         findings.append(&mut cx.findings);
     }

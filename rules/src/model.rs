@@ -22,6 +22,9 @@ pub struct Object<'a> {
     pub document: usize,
     /// Position of this object in a `kind: List` (`items[i]`), when it came from one.
     pub list_index: Option<usize>,
+    /// True for a trigger snippet (a list of triggers, one trigger, or a bare `spec`) wrapped
+    /// into a ScaledObject to be linted: fields it lacks were not written, not left at defaults.
+    pub fragment: bool,
 }
 
 impl<'a> Object<'a> {
@@ -118,6 +121,7 @@ pub fn objects_of(root: &Node, document: usize) -> Vec<Object<'_>> {
                 root: n,
                 document,
                 list_index: Some(i),
+                fragment: false,
             })
             .collect();
     }
@@ -126,9 +130,76 @@ pub fn objects_of(root: &Node, document: usize) -> Vec<Object<'_>> {
             root,
             document,
             list_index: None,
+            fragment: false,
         }]
     } else {
         Vec::new()
+    }
+}
+
+/// Wraps a trigger snippet into a ScaledObject tree: a list of triggers, a single trigger
+/// (`type` + `metadata`), or a bare spec with `triggers`, none of them carrying `kind`. The
+/// snippet's nodes keep their spans; the wrapper has none.
+#[must_use]
+pub fn wrap_fragment(root: &Node) -> Option<Node> {
+    use crate::source::{NodeKind, ScalarStyle};
+    let is_trigger =
+        |n: &Node| n.get("type").and_then(Node::as_str).is_some() && n.get("metadata").is_some();
+    let bare = root.get("kind").is_none() && root.get("apiVersion").is_none();
+    let spec = match &root.kind {
+        NodeKind::Seq(items) if !items.is_empty() && items.iter().all(is_trigger) => {
+            map(vec![("triggers", root.clone())])
+        }
+        NodeKind::Map(_) if bare && is_trigger(root) => map(vec![(
+            "triggers",
+            Node {
+                span: None,
+                kind: NodeKind::Seq(vec![root.clone()]),
+            },
+        )]),
+        NodeKind::Map(_)
+            if bare
+                && root
+                    .get("triggers")
+                    .and_then(Node::as_seq)
+                    .is_some_and(|t| t.iter().any(is_trigger)) =>
+        {
+            root.clone()
+        }
+        _ => return None,
+    };
+    let scalar = |v: &str| Node {
+        span: None,
+        kind: NodeKind::Scalar {
+            value: v.to_owned(),
+            style: ScalarStyle::JsonString,
+        },
+    };
+    return Some(map(vec![
+        ("apiVersion", scalar("keda.sh/v1alpha1")),
+        ("kind", scalar("ScaledObject")),
+        ("spec", spec),
+    ]));
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        Node {
+            span: None,
+            kind: NodeKind::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, value)| Entry {
+                        key: Node {
+                            span: None,
+                            kind: NodeKind::Scalar {
+                                value: k.to_owned(),
+                                style: ScalarStyle::JsonString,
+                            },
+                        },
+                        value,
+                    })
+                    .collect(),
+            ),
+        }
     }
 }
 

@@ -2,11 +2,15 @@
 
 pub(crate) mod documents;
 pub(crate) mod metadata;
+pub(crate) mod promql;
+pub(crate) mod query_context;
+pub(crate) mod scaling;
 pub(crate) mod suppressions;
 
 use crate::checker::{Checker, Loc};
 use crate::model::{Object, ScaledObject};
 use crate::registry::RuleInfo;
+use crate::rules::query_context::QueryContext;
 use crate::source::{DocumentError, SourceFile};
 
 /// The registry table: every rule, in code order.
@@ -27,6 +31,21 @@ pub(crate) static ALL: &[RuleInfo] = &[
     metadata::ServerAddressTrailingSlash::INFO,
     metadata::IgnoreNullValuesUnset::INFO,
     metadata::IneffectiveAuthSetting::INFO,
+    scaling::AverageValueOnNonAdditive::INFO,
+    scaling::DoubleNormalisation::INFO,
+    scaling::ValueOnAdditiveTotal::INFO,
+    scaling::ActivationNotBelowThreshold::INFO,
+    scaling::ActivationIgnored::INFO,
+    scaling::ThresholdUnitMismatch::INFO,
+    scaling::ThresholdNotPositive::INFO,
+    scaling::ScaleFromZeroDeadlock::INFO,
+    scaling::FallbackNeverFires::INFO,
+    scaling::InvalidMetricType::INFO,
+    scaling::InvalidReplicaBounds::INFO,
+    scaling::DuplicateTriggerName::INFO,
+    scaling::UnknownTriggerInFormula::INFO,
+    scaling::SlowReaction::INFO,
+    scaling::PollingFasterThanScrape::INFO,
     suppressions::UnusedSuppression::INFO,
     suppressions::UnknownRuleInSuppression::INFO,
 ];
@@ -57,9 +76,20 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     if cx.enabled(&documents::UnknownField::INFO) {
         documents::unknown_field::check(cx, so);
     }
-    for trigger in so.triggers().iter().filter(|t| t.is_prometheus()) {
-        metadata::check_trigger(cx, so, trigger);
+    let mut queries = Vec::new();
+    for trigger in so.triggers() {
+        if !trigger.is_prometheus() {
+            queries.push((trigger, None));
+            continue;
+        }
+        metadata::check_trigger(cx, so, &trigger);
+        let query = QueryContext::new(cx, so, &trigger);
+        if let Some(q) = &query {
+            promql::check_query(cx, so, q);
+        }
+        queries.push((trigger, query));
     }
+    scaling::check_scaled_object(cx, so, &queries);
 }
 
 /// The location of a whole trigger's `metadata` key (or the trigger when it has none).

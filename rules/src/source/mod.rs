@@ -356,25 +356,24 @@ pub fn span_in_scalar(src: &str, node: &Node, value_range: Range<usize>) -> Opti
         return None;
     }
     let map = scalar_char_map(src, span, *style, value);
-    let start = map.iter().find(|(vb, _)| *vb >= value_range.start)?.1;
+    let start = map.iter().find(|(vb, _, _)| *vb >= value_range.start)?.1;
     let end = if value_range.end == value_range.start {
         start
     } else {
-        // The last character of the range, then past it.
-        let (_, last) = *map.iter().rev().find(|(vb, _)| *vb < value_range.end)?;
-        let width = src[last..].chars().next().map_or(1, char::len_utf8);
+        // Past the source text of the range's last character (a whole escape like `\u00e9`).
+        let (_, last, width) = *map.iter().rev().find(|(vb, _, _)| *vb < value_range.end)?;
         last + width
     };
     Some(start..end.max(start))
 }
 
-/// One `(byte in value, byte in file)` pair for each character of a scalar's value.
+/// One `(byte in value, byte in file, length in file)` for each character of a scalar's value.
 fn scalar_char_map(
     src: &str,
     raw: Range<usize>,
     style: ScalarStyle,
     value: &str,
-) -> Vec<(usize, usize)> {
+) -> Vec<(usize, usize, usize)> {
     let end = raw.end.min(src.len());
     let mut p = raw.start.min(end);
     if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
@@ -402,12 +401,13 @@ fn scalar_char_map(
                     }
                     continue;
                 }
-                out.push((vb, p));
-                p += 1 + escape_len(rest);
+                let len = 1 + escape_len(rest);
+                out.push((vb, p, len));
+                p += len;
                 continue 'chars;
             }
             if s == c || ((c == ' ' || c == '\n') && (s == '\n' || s == '\r')) {
-                out.push((vb, p));
+                out.push((vb, p, s.len_utf8()));
                 p += s.len_utf8();
                 continue 'chars;
             }
@@ -468,5 +468,44 @@ mod tests {
         let c = f.text.find('c').unwrap();
         assert_eq!(f.line_col(c), (2, 6));
         assert_eq!(f.line_text(2), Some("ab: →c"));
+    }
+
+    fn scalar_at<'a>(docs: &'a [Document], key: &str) -> &'a Node {
+        docs[0].root.as_ref().unwrap().get(key).unwrap()
+    }
+
+    #[test]
+    fn offsets_inside_block_and_quoted_scalars_map_to_file_bytes() {
+        let src = "a: |\n  sum(rate(x[1m]))\n  / 2\nb: \"t\\u00e9 [5m]\"\nc: >\n  rate(\n  y[2m])\nd: 'it''s [3m]'\n";
+        let docs = super::load_stream(src, super::LoadLimits::default());
+        for (key, needle) in [("a", "[1m]"), ("b", "[5m]"), ("c", "[2m]"), ("d", "[3m]")] {
+            let node = scalar_at(&docs, key);
+            let value = node.as_str().unwrap();
+            let at = value.find(needle).unwrap();
+            let span = span_in_scalar(src, node, at..at + needle.len()).unwrap();
+            assert_eq!(&src[span], needle, "{key}");
+        }
+        // An escape maps to its backslash: the `é` written as `\u00e9`.
+        let b = scalar_at(&docs, "b");
+        let e = b.as_str().unwrap().find('é').unwrap();
+        let span = span_in_scalar(src, b, e..e + 'é'.len_utf8()).unwrap();
+        assert!(src[span].starts_with("\\u00e9"));
+    }
+
+    #[test]
+    fn flow_mappings_keep_spans() {
+        let src = "spec: {triggers: [{type: prometheus, metadata: {threshold: 5}}]}\n";
+        let docs = super::load_stream(src, super::LoadLimits::default());
+        let t = scalar_at(&docs, "spec")
+            .get("triggers")
+            .unwrap()
+            .as_seq()
+            .unwrap()[0]
+            .get("metadata")
+            .unwrap()
+            .get("threshold")
+            .unwrap();
+        assert_eq!(&src[t.span.clone().unwrap()], "5");
+        assert_eq!(t.scalar_type(), Some(ScalarType::Int));
     }
 }

@@ -1,0 +1,78 @@
+use crate::checker::{Checker, Loc};
+use crate::duration::format_duration;
+use crate::model::{ScaledObject, Trigger};
+use crate::registry::declare_rule;
+use crate::rules::query_context::QueryContext;
+use crate::rules::scaling::{analysis, polling_interval, query_loc};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `pollingInterval` shorter than the scrape interval S of the trigger's series.
+    /// The rule needs a stated S (a ServiceMonitor, PodMonitor or Prometheus config in the input,
+    /// the `kedalint.io/scrape-interval` annotation, configuration or `--scrape-interval`): with
+    /// only Prometheus's assumed default of 1m it would fire on most manifests on a guess. It is
+    /// also silent for constant queries (`vector(100)`), which read no scraped series.
+    ///
+    /// ## Why is this bad?
+    /// Prometheus has a new sample only every S; polling more often re-reads the same value,
+    /// costs queries, and gives a false sense of responsiveness: the reaction time is bounded
+    /// by S (and the query window), not by the polling interval.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   pollingInterval: 5
+    ///   # Prometheus scrapes this job every 30s
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// spec:
+    ///   pollingInterval: 30
+    /// ```
+    pub(crate) struct PollingFasterThanScrape => "KL315", "polling-faster-than-scrape", Info;
+}
+
+pub(crate) fn check(
+    cx: &mut Checker<'_>,
+    so: &ScaledObject<'_>,
+    trigger: &Trigger<'_>,
+    query: &QueryContext<'_>,
+) {
+    let Some((polling, set)) = polling_interval(so) else {
+        return;
+    };
+    // An assumed S is a guess, and a constant query (`vector(100)`) reads no scraped series.
+    let reads_series = analysis(Some(query)).is_some_and(|a| !a.selectors.is_empty());
+    if query.scrape.assumed || !reads_series || (!set && so.object.fragment) || polling < 1 {
+        return;
+    }
+    let s = query.scrape.interval;
+    if u128::from(polling.unsigned_abs()) * 1000 >= s.as_millis() {
+        return;
+    }
+    let (loc, what) = match so.spec_field("pollingInterval") {
+        Some(e) if set => (
+            Loc::value(so.spec_path().key("pollingInterval"), e),
+            format!("pollingInterval {polling}s"),
+        ),
+        _ => (
+            query_loc(trigger, query),
+            format!("pollingInterval {polling}s (KEDA's default)"),
+        ),
+    };
+    cx.report(
+        &PollingFasterThanScrape::INFO,
+        loc,
+        format!(
+            "{what} is shorter than the scrape interval {} ({}): KEDA polls about {} times per new sample and re-reads the same value",
+            format_duration(s),
+            query.scrape.origin,
+            (s.as_secs_f64() / polling as f64).floor()
+        ),
+    )
+    .help(format!(
+        "set pollingInterval to {} or more, or scrape this job more often",
+        s.as_secs().max(1)
+    ));
+}
