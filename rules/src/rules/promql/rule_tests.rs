@@ -1,0 +1,194 @@
+//! KL2xx behaviour that fixtures and snapshots do not show: fixes, spans, settings.
+
+use crate::finding::{Finding, Severity};
+use crate::lint::lint_text;
+use crate::settings::{KedaVersion, Settings};
+
+fn so(query_yaml: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: so\n  namespace: default\nspec:\n  scaleTargetRef:\n    name: app\n  triggers:\n    - type: prometheus\n      metadata:\n        serverAddress: http://prometheus:9090\n        threshold: \"1\"\n        ignoreNullValues: \"false\"\n{extra}        query: {query_yaml}\n"
+    )
+}
+
+fn lint(text: &str, settings: &Settings) -> Vec<Finding> {
+    lint_text("so.yaml", text, settings).findings
+}
+
+fn codes(findings: &[Finding]) -> Vec<&'static str> {
+    let mut c: Vec<_> = findings
+        .iter()
+        .map(|f| f.code)
+        .filter(|c| c.starts_with("KL2"))
+        .collect();
+    c.sort_unstable();
+    c.dedup();
+    c
+}
+
+/// Applies a finding's fix to the text.
+fn apply(text: &str, f: &Finding) -> String {
+    let mut edits = f.fix.as_ref().expect("a fix").edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = text.to_owned();
+    for e in edits {
+        out.replace_range(e.span.clone(), &e.replacement);
+    }
+    out
+}
+
+fn find<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("{code} in {findings:#?}"))
+}
+
+#[test]
+fn the_seed_query_at_the_default_scrape_is_too_short_and_the_fix_widens_only_the_range() {
+    let text = so(
+        "histogram_quantile(0.95, sum(rate(inference_latency_seconds_bucket[1m])) by (le))",
+        "",
+    );
+    let found = lint(&text, &Settings::default());
+    let f = find(&found, "KL202");
+    assert_eq!(&text[f.span.clone().unwrap()], "[1m]");
+    assert!(
+        f.message.contains("1m (Prometheus default)"),
+        "{}",
+        f.message
+    );
+    let fixed = apply(&text, f);
+    assert!(
+        fixed.contains("inference_latency_seconds_bucket[5m]"),
+        "{fixed}"
+    );
+    assert!(!f.fix.as_ref().unwrap().changes_behaviour);
+    assert!(!codes(&lint(&fixed, &Settings::default())).contains(&"KL202"));
+}
+
+#[test]
+fn two_minutes_at_a_one_minute_scrape_is_below_recommended_only() {
+    let text = so("sum(rate(x_total{job=\"a\"}[2m]))", "");
+    assert_eq!(codes(&lint(&text, &Settings::default())), ["KL203"]);
+}
+
+#[test]
+fn a_subquery_fix_keeps_the_step() {
+    let text = so("deriv(sum(queue_length{job=\"a\"})[1m:30s])", "");
+    let found = lint(&text, &Settings::default());
+    let f = find(&found, "KL203");
+    assert_eq!(&text[f.span.clone().unwrap()], "[1m:30s]");
+    assert!(f.message.contains("subquery step 30s"), "{}", f.message);
+    assert!(apply(&text, f).contains("[2m:30s]"));
+}
+
+#[test]
+fn a_subquery_without_step_is_compared_with_the_default_evaluation_interval() {
+    let text = so("deriv(sum(queue_length{job=\"a\"})[90s:])", "");
+    let found = lint(&text, &Settings::default());
+    let f = find(&found, "KL202");
+    assert!(f.message.contains("no step given"), "{}", f.message);
+    assert!(apply(&text, f).contains("[5m:]"));
+}
+
+#[test]
+fn a_raw_selector_inside_a_subquery_is_compared_with_the_scrape_interval_not_the_step() {
+    // At a 1m scrape, rate(x[30s]) is empty at every step of the subquery.
+    let text = so("max_over_time(sum(rate(x_total[30s]))[10m:10s])", "");
+    let found = lint(&text, &Settings::default());
+    let f = find(&found, "KL202");
+    assert_eq!(&text[f.span.clone().unwrap()], "[30s]");
+    assert!(f.message.contains("scrape interval 1m"), "{}", f.message);
+}
+
+#[test]
+fn a_window_in_a_block_scalar_is_underlined_where_it_is() {
+    let text = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: so\nspec:\n  scaleTargetRef:\n    name: app\n  triggers:\n    - type: prometheus\n      metadata:\n        serverAddress: http://prometheus:9090\n        threshold: \"1\"\n        ignoreNullValues: \"false\"\n        query: |\n          sum(rate(a_total{job=\"a\"}[5m]))\n          /\n          sum(rate(b_total{job=\"a\"}[1m])) > 0\n";
+    let found = lint(text, &Settings::default());
+    let f = find(&found, "KL202");
+    let span = f.span.clone().unwrap();
+    assert_eq!(&text[span.clone()], "[1m]");
+    assert!(text[..span.start].ends_with("b_total{job=\"a\"}"));
+    let fixed = apply(text, f);
+    assert!(fixed.contains("b_total{job=\"a\"}[5m]"), "{fixed}");
+}
+
+#[test]
+fn a_scalar_fix_wraps_the_query_in_vector() {
+    let text = so("scalar(sum(queue_length))", "");
+    let found = lint(&text, &Settings::default());
+    let fixed = apply(&text, find(&found, "KL207"));
+    assert!(
+        fixed.contains("query: vector(scalar(sum(queue_length)))\n"),
+        "{fixed}"
+    );
+    assert!(!codes(&lint(&fixed, &Settings::default())).contains(&"KL207"));
+}
+
+#[test]
+fn a_rate_interval_variable_becomes_a_concrete_window_from_the_scrape_interval() {
+    let text = so("sum(rate(x_total{job=\"a\"}[$__rate_interval]))", "");
+    let annotated = text.replace(
+        "  namespace: default\n",
+        "  namespace: default\n  annotations:\n    kedalint.io/scrape-interval: 15s\n",
+    );
+    let found = lint(&annotated, &Settings::default());
+    let f = find(&found, "KL210");
+    assert_eq!(&annotated[f.span.clone().unwrap()], "$__rate_interval");
+    assert!(
+        f.help
+            .as_deref()
+            .unwrap()
+            .contains("1m (4 x the scrape interval 15s (annotation")
+    );
+    assert!(apply(&annotated, f).contains("[1m]"));
+    assert!(!codes(&found).contains(&"KL201"));
+}
+
+#[test]
+fn unsupported_syntax_is_info_unless_configured() {
+    let text = so("sum(rate(x_total{job=\"a\"}[5m+1m]))", "");
+    let found = lint(&text, &Settings::default());
+    assert_eq!(find(&found, "KL201").severity, Severity::Info);
+    let strict = Settings::from_yaml("c", "rules:\n  KL201: error\n").unwrap();
+    assert_eq!(
+        find(&lint(&text, &strict), "KL201").severity,
+        Severity::Error
+    );
+    let invalid = so("sum(rate(x_total{job=\"a\"}[5m])", "");
+    assert_eq!(
+        find(&lint(&invalid, &Settings::default()), "KL201").severity,
+        Severity::Error
+    );
+}
+
+#[test]
+fn nan_message_follows_the_keda_version() {
+    let text = so(
+        "histogram_quantile(0.95, sum(rate(x_seconds_bucket[5m])) by (le))",
+        "",
+    );
+    let old = Settings {
+        keda_version: KedaVersion {
+            major: 2,
+            minor: 18,
+        },
+        keda_version_explicit: true,
+        ..Settings::default()
+    };
+    let m = find(&lint(&text, &old), "KL211").message.clone();
+    assert!(m.contains("KEDA 2.18 passes NaN through"), "{m}");
+    let m = find(&lint(&text, &Settings::default()), "KL211")
+        .message
+        .clone();
+    assert!(m.contains("KEDA 2.20 (assumed"), "{m}");
+}
+
+#[test]
+fn shapes_explained_by_kl206_or_kl207_do_not_also_get_kl204() {
+    for (q, code) in [("x_total[5m]", "KL206"), ("scalar(x) + 1", "KL207")] {
+        let c = codes(&lint(&so(q, ""), &Settings::default()));
+        assert!(c.contains(&code), "{q}: {c:?}");
+        assert!(!c.contains(&"KL204"), "{q}: {c:?}");
+    }
+}
