@@ -10,7 +10,8 @@ declare_rule! {
     /// `histogram_quantile` of zero bucket rates (NaN), a division whose denominator can be 0
     /// (`0/0` is NaN, `x/0` is +Inf). A comparison that filters (`>= 0`), a denominator kept
     /// above zero (`clamp_min(…, 1)`, `+ 0.001`, `> 0`) count as guards. The message says which
-    /// KEDA version it assumes (`kedaVersion` in the configuration).
+    /// KEDA version it assumes (`kedaVersion` in the configuration); with `kedaVersion` 2.20 or
+    /// later and `ignoreNullValues` true it stays silent, since KEDA then reads NaN as 0 itself.
     ///
     /// ## Why is this bad?
     /// KEDA up to 2.19 passes NaN through: `int64(NaN * 1000)` becomes
@@ -48,26 +49,8 @@ pub(crate) fn check(cx: &mut Checker<'_>, site: &Site<'_, '_>, a: &Analysis) {
     {
         return;
     }
-    let version = cx.settings.keda_version;
-    let assumed = if cx.settings.keda_version_explicit {
-        String::new()
-    } else {
-        " (assumed; set `kedaVersion` in the configuration)".to_owned()
-    };
-    let effect = if version.at_least(2, 20) {
-        if site.ignore_null_values {
-            format!(
-                "KEDA {version}{assumed} reads NaN and ±Inf as 0, so an idle workload and a broken query look the same"
-            )
-        } else {
-            format!(
-                "KEDA {version}{assumed} fails the trigger on NaN and ±Inf (ignoreNullValues is false)"
-            )
-        }
-    } else {
-        format!(
-            "KEDA {version}{assumed} passes NaN through as a huge negative metric (-9223372036854775808m on x86-64), and the trigger is never active"
-        )
+    let Some(effect) = effect(cx, site) else {
+        return;
     };
     let span = if from_quantile {
         a.histogram_quantiles.first().and_then(|h| h.span.clone())
@@ -86,4 +69,25 @@ pub(crate) fn check(cx: &mut Checker<'_>, site: &Site<'_, '_>, a: &Analysis) {
     )
     .help("guard the result, e.g. `(<query>) >= 0 or vector(0)`, or keep the denominator above zero with clamp_min(..., 1)")
     .fix(fix);
+}
+
+/// What KEDA does with NaN, by version; `None` when it already does what a guard would do.
+fn effect(cx: &Checker<'_>, site: &Site<'_, '_>) -> Option<String> {
+    const PASS_THROUGH: &str = "passes NaN through as a huge negative metric (-9223372036854775808m on x86-64), and the trigger is never active";
+    let version = cx.settings.keda_version;
+    let from_2_20 = if site.ignore_null_values {
+        "reads NaN and ±Inf as 0"
+    } else {
+        "fails the trigger on NaN and ±Inf (ignoreNullValues is false), so an idle workload looks like a broken trigger"
+    };
+    if !cx.settings.keda_version_explicit {
+        return Some(format!(
+            "KEDA before 2.20 {PASS_THROUGH}; from 2.20 on it {from_2_20} (`kedaVersion` is not set: kedalint assumes {version} elsewhere, set it to say which KEDA runs)"
+        ));
+    }
+    if !version.at_least(2, 20) {
+        return Some(format!("KEDA {version} {PASS_THROUGH}"));
+    }
+    // 2.20+ with ignoreNullValues true turns NaN into 0, exactly what `or vector(0)` would.
+    (!site.ignore_null_values).then(|| format!("KEDA {version} {from_2_20}"))
 }

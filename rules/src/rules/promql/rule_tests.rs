@@ -164,24 +164,25 @@ fn unsupported_syntax_is_info_unless_configured() {
 
 #[test]
 fn nan_message_follows_the_keda_version() {
-    let text = so(
-        "histogram_quantile(0.95, sum(rate(x_seconds_bucket[5m])) by (le))",
-        "",
-    );
-    let old = Settings {
-        keda_version: KedaVersion {
-            major: 2,
-            minor: 18,
-        },
+    let query = "histogram_quantile(0.95, sum(rate(x_seconds_bucket[5m])) by (le))";
+    let version = |minor| Settings {
+        keda_version: KedaVersion { major: 2, minor },
         keda_version_explicit: true,
         ..Settings::default()
     };
-    let m = find(&lint(&text, &old), "KL211").message.clone();
+    let strict = so(query, "");
+    let lenient = strict.replace("ignoreNullValues: \"false\"", "ignoreNullValues: \"true\"");
+    let m = find(&lint(&lenient, &version(18)), "KL211").message.clone();
     assert!(m.contains("KEDA 2.18 passes NaN through"), "{m}");
-    let m = find(&lint(&text, &Settings::default()), "KL211")
+    let m = find(&lint(&strict, &version(20)), "KL211").message.clone();
+    assert!(m.contains("KEDA 2.20 fails the trigger"), "{m}");
+    let m = find(&lint(&lenient, &Settings::default()), "KL211")
         .message
         .clone();
-    assert!(m.contains("KEDA 2.20 (assumed"), "{m}");
+    assert!(m.contains("KEDA before 2.20 passes NaN through"), "{m}");
+    assert!(m.contains("`kedaVersion` is not set"), "{m}");
+    // 2.20 reads NaN as 0 itself: the guard would change nothing.
+    assert!(!codes(&lint(&lenient, &version(20))).contains(&"KL211"));
 }
 
 #[test]
