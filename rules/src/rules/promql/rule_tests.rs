@@ -193,3 +193,178 @@ fn shapes_explained_by_kl206_or_kl207_do_not_also_get_kl204() {
         assert!(!c.contains(&"KL204"), "{q}: {c:?}");
     }
 }
+
+// ----- property: mutated queries, in every scalar style, never panic the rules -------------------
+
+const SEEDS: &[&str] = &[
+    "histogram_quantile(0.95, sum(rate(inference_latency_seconds_bucket[1m])) by (le))",
+    "sum(rate(http_requests_total{job=\"api\"}[2m]))",
+    "max_over_time(sum(rate(x_total[30s]))[10m:10s])",
+    "deriv(sum(queue_length{job=\"a\"})[90s:])",
+    "sum(topk(scalar(max(rate(y_total[45s]))), queue_length{queue=\"orders\"}))",
+    "rate(sum(http_requests_total{job=\"api\"})[5m:30s])",
+    "sum(rate(x_total{job=\"a\"}[$__rate_interval]))",
+    "sum(rate(x_total{job=\"a\"}[5m+1m]))",
+    "scalar(sum(queue_length))",
+    "queue_length{queue='a'}[5m] offset 1m",
+    "sum by (pod) (irate(x_total[1m])) / sum(rate(y_total[1m]))",
+    "(histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m]))) >= 0) or vector(0)",
+    "sum(mad_over_time(q[10m])) + limitk(2, z)",
+    "sum(avg_over_time(x{a=\"é\u{1F600}\"}[30s]))",
+    "sum(rate(a_total[1m]))\n/\nsum(rate(b_total[1m])) > 0",
+];
+
+/// A deterministic xorshift generator, so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n as u64)).expect("fits")
+    }
+}
+
+fn mutate(rng: &mut Rng, query: &str) -> String {
+    const PIECES: &[&str] = &[
+        "[",
+        "]",
+        "(",
+        ")",
+        "[1m]",
+        "[5m:30s]",
+        "[1e30]",
+        "$__interval",
+        "'",
+        "\"",
+        "\\",
+        "#",
+        ": ",
+        "\n",
+        "  ",
+        "{",
+        "}",
+        "irate",
+        "sum by (pod) ",
+        "scalar",
+        "é",
+        "\t",
+        "1 + 1",
+        "[0s]",
+    ];
+    let mut text = query.to_owned();
+    for _ in 0..=rng.below(3) {
+        let mut at = rng.below(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let piece = PIECES[rng.below(PIECES.len())];
+        if rng.below(3) == 0 && at < text.len() {
+            let mut end = (at + 1 + rng.below(4)).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, piece);
+        } else {
+            text.insert_str(at, piece);
+        }
+    }
+    text
+}
+
+/// The query written as a YAML value in one of the scalar styles (`query: <value>`).
+fn embed(rng: &mut Rng, query: &str) -> String {
+    match rng.below(5) {
+        0 => query.replace('\n', " "),
+        1 => format!("'{}'", query.replace('\'', "''").replace('\n', " ")),
+        2 => format!(
+            "\"{}\"",
+            query
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+                .replace('\t', "\\t")
+        ),
+        style => {
+            let indicator = if style == 3 { "|" } else { ">" };
+            let body: String = query.lines().map(|l| format!("          {l}\n")).collect();
+            format!("{indicator}\n{body}")
+        }
+    }
+}
+
+#[test]
+fn thousands_of_mutated_queries_never_panic_and_findings_stay_inside_the_file() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let versions = [18, 19, 20];
+    let mut with_kl2 = 0;
+    let mut fixes = 0;
+    for round in 0..5_000 {
+        let query = mutate(&mut rng, SEEDS[round % SEEDS.len()]);
+        let value = embed(&mut rng, &query);
+        let scrape = ["15s", "30s", "1m", "2m", "0s", "nonsense"][rng.below(6)];
+        let extra = format!("  annotations:\n    kedalint.io/scrape-interval: {scrape}\n");
+        let text = so(&value, "").replace(
+            "  namespace: default\n",
+            &format!("  namespace: default\n{extra}"),
+        );
+        let text = if rng.below(2) == 0 {
+            text.replace("ignoreNullValues: \"false\"", "ignoreNullValues: \"true\"")
+        } else {
+            text
+        };
+        let settings = Settings {
+            keda_version: KedaVersion {
+                major: 2,
+                minor: versions[rng.below(versions.len())],
+            },
+            keda_version_explicit: rng.below(2) == 0,
+            ..Settings::default()
+        };
+        let findings = lint(&text, &settings);
+        if findings.iter().any(|f| f.code.starts_with("KL2")) {
+            with_kl2 += 1;
+        }
+        for f in &findings {
+            if let Some(s) = &f.span {
+                assert!(
+                    s.start <= s.end && text.get(s.clone()).is_some(),
+                    "{} span {s:?} outside {text:?}",
+                    f.code
+                );
+            }
+            let Some(fix) = &f.fix else { continue };
+            for e in &fix.edits {
+                assert!(
+                    text.get(e.span.clone()).is_some(),
+                    "{} edit {e:?} outside {text:?}",
+                    f.code
+                );
+            }
+            if matches!(f.code, "KL202" | "KL203") {
+                // The edit replaces a duration with a longer one, and the file still lints.
+                let old = &text[f.fix.as_ref().unwrap().edits[0].span.clone()];
+                assert!(
+                    crate::promql::parse_prom_duration(old).is_some()
+                        || crate::promql::duration_token_value(old).is_some(),
+                    "{} replaced {old:?} in {text:?}",
+                    f.code
+                );
+                let fixed = apply(&text, f);
+                let again = lint(&fixed, &settings);
+                let before = findings.iter().filter(|g| g.code == "KL202").count();
+                let after = again.iter().filter(|g| g.code == "KL202").count();
+                assert!(after <= before, "fix added KL202s: {fixed:?}");
+                fixes += 1;
+            }
+        }
+    }
+    // The mutations must leave enough live queries for the checks to mean something.
+    assert!(with_kl2 > 2_000, "only {with_kl2} texts had KL2xx findings");
+    assert!(fixes > 80, "only {fixes} window fixes applied");
+}
