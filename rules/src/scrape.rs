@@ -286,10 +286,10 @@ pub fn resolve(
         assumed: false,
     };
     // What the live Prometheus says for the series' job.
-    if let Some(server) = live {
-        if let Some((d, why)) = live_interval(server, hint) {
-            return found(d, format!("{why} on {}, live", server.probed_url));
-        }
+    if let Some(server) = live
+        && let Some((d, why)) = live_interval(server, hint)
+    {
+        return found(d, format!("{why} on {}, live", server.probed_url));
     }
     // Monitoring objects and Prometheus configurations in the same input.
     for job in &hint.jobs {

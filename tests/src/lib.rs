@@ -92,7 +92,13 @@ pub fn fixture_settings(dir: &Path) -> Settings {
     let cfg = dir.join(".kedalint.yaml");
     match std::fs::read_to_string(&cfg) {
         Ok(text) => {
-            Settings::from_yaml(&cfg.display().to_string(), &text).expect("fixture configuration")
+            // Relative to the workspace, so snapshots that name the file do not depend on the checkout.
+            let name = cfg
+                .strip_prefix(workspace())
+                .unwrap_or(&cfg)
+                .display()
+                .to_string();
+            Settings::from_yaml(&name, &text).expect("fixture configuration")
         }
         Err(_) => Settings::default(),
     }

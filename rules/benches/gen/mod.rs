@@ -19,7 +19,7 @@ pub fn scaled_object(i: usize, triggers: usize) -> String {
         "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: app-{i}\n  namespace: ns-{ns}\n  labels:\n    team: team-{t}\n    app.kubernetes.io/name: app-{i}\nspec:\n  scaleTargetRef:\n    name: app-{i}\n  pollingInterval: {poll}\n  minReplicaCount: {min}\n  maxReplicaCount: {max}\n  triggers:\n",
         ns = i % 17,
         t = i % 5,
-        poll = if i % 11 == 0 {
+        poll = if i.is_multiple_of(11) {
             "\"15s\"".to_owned()
         } else {
             "30".to_owned()
@@ -31,9 +31,9 @@ pub fn scaled_object(i: usize, triggers: usize) -> String {
         let q = QUERIES[(i + k) % QUERIES.len()].replace("{i}", &i.to_string());
         s.push_str(&format!(
             "    - type: prometheus\n      name: t{k}\n      metadata:\n        serverAddress: http://prometheus-operated.monitoring.svc:9090{slash}\n        query: |\n          {q}\n        threshold: {thr}\n{inv}",
-            slash = if i % 13 == 0 { "/" } else { "" },
-            thr = if i % 7 == 0 { "100".to_owned() } else { format!("\"{}\"", 10 + i % 90) },
-            inv = if i % 2 == 0 { "        ignoreNullValues: \"false\"\n" } else { "" },
+            slash = if i.is_multiple_of(13) { "/" } else { "" },
+            thr = if i.is_multiple_of(7) { "100".to_owned() } else { format!("\"{}\"", 10 + i % 90) },
+            inv = if i.is_multiple_of(2) { "        ignoreNullValues: \"false\"\n" } else { "" },
         ));
     }
     s
