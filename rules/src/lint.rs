@@ -115,17 +115,17 @@ pub fn lint_parsed(parsed: &ParsedFile, settings: &Settings, inventory: &Invento
                     suppression::apply_annotation(&mut cx, &object);
                 }
             }
-            if keda == 0 {
-                if let Some(wrapped) = wrap_fragment(root) {
-                    keda += 1;
-                    let object = Object {
-                        root: &wrapped,
-                        document: doc.index,
-                        list_index: None,
-                        fragment: true,
-                    };
-                    cx.check_object(&object);
-                }
+            if keda == 0
+                && let Some(wrapped) = wrap_fragment(root)
+            {
+                keda += 1;
+                let object = Object {
+                    root: &wrapped,
+                    document: doc.index,
+                    list_index: None,
+                    fragment: true,
+                };
+                cx.check_object(&object);
             }
             objects += keda;
         }

@@ -99,10 +99,9 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                         .get("interval")
                         .and_then(Node::as_str)
                         .and_then(parse_duration)
+                        && endpoint.as_ref().is_none_or(|(best, _)| d > *best)
                     {
-                        if endpoint.as_ref().is_none_or(|(best, _)| d > *best) {
-                            endpoint = Some((d, format!("{list}[{i}].interval")));
-                        }
+                        endpoint = Some((d, format!("{list}[{i}].interval")));
                     }
                 }
                 let match_labels = spec
@@ -287,10 +286,10 @@ pub fn resolve(
         assumed: false,
     };
     // What the live Prometheus says for the series' job.
-    if let Some(server) = live {
-        if let Some((d, why)) = live_interval(server, hint) {
-            return found(d, format!("{why} on {}, live", server.probed_url));
-        }
+    if let Some(server) = live
+        && let Some((d, why)) = live_interval(server, hint)
+    {
+        return found(d, format!("{why} on {}, live", server.probed_url));
     }
     // Monitoring objects and Prometheus configurations in the same input.
     for job in &hint.jobs {
@@ -349,10 +348,10 @@ pub fn resolve(
         .iter()
         .filter(|s| s.kind == SourceKind::PrometheusConfig)
         .collect();
-    if configs.len() == 1 {
-        if let Some(g) = configs[0].global {
-            return found(g, format!("global scrape_interval of {}", configs[0].label));
-        }
+    if configs.len() == 1
+        && let Some(g) = configs[0].global
+    {
+        return found(g, format!("global scrape_interval of {}", configs[0].label));
     }
     // The object's own annotation.
     if let Some(d) = so
