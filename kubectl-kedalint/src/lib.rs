@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod discover;
+pub mod online;
 pub mod render;
 pub mod run;
 

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
+use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
 
@@ -116,11 +117,28 @@ fn threshold(args: &LintArgs, settings: &Settings) -> Option<Severity> {
 /// Lints in parallel across cores: parse every file, build the shared inventory, lint each file.
 #[must_use]
 pub fn lint_all(files: Vec<kedalint_rules::SourceFile>, settings: &Settings) -> Vec<Linted> {
+    let parsed = parse_all(files);
+    lint_parsed_all(parsed, settings, Facts::default())
+}
+
+/// Parses files in parallel across cores.
+#[must_use]
+pub fn parse_all(files: Vec<kedalint_rules::SourceFile>) -> Vec<ParsedFile> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
-    let parsed: Vec<ParsedFile> = parallel_map(files, workers, ParsedFile::parse);
-    let inventory = inventory_of(&parsed);
+    parallel_map(files, workers, ParsedFile::parse)
+}
+
+/// Lints parsed files in parallel with what online checks learned (empty facts when they did not
+/// run).
+#[must_use]
+pub fn lint_parsed_all(parsed: Vec<ParsedFile>, settings: &Settings, facts: Facts) -> Vec<Linted> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(parsed.len().max(1));
+    let mut inventory = inventory_of(&parsed);
+    inventory.facts = facts;
     let reports = parallel_map(parsed.iter().collect(), workers, |p: &ParsedFile| {
         lint_parsed(p, settings, &inventory)
     });
@@ -169,7 +187,12 @@ fn parallel_map<T: Send, R: Send>(
 /// Configuration, usage or output errors that stop the run.
 pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let settings = settings(args)?;
-    let loaded = discover::collect(&args.paths)?;
+    // `--cluster` alone reads no files (not even the working directory).
+    let loaded = if args.cluster && args.paths.is_empty() {
+        Vec::new()
+    } else {
+        discover::collect(&args.paths)?
+    };
     let mut read_errors = Vec::new();
     let mut files = Vec::new();
     for l in loaded {
@@ -178,13 +201,29 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             Err(e) => read_errors.push(e),
         }
     }
-    let linted = lint_all(files, &settings);
+    let outs = outputs(args, matches);
+    // Never a progress line next to JSON.
+    let show_progress = !outs.iter().any(|(f, _)| *f == Format::Json);
+    let parsed = parse_all(files);
+    let (facts, mut notes) = if args.online {
+        let inputs = kedalint_probe::inputs_of_files(&parsed, &settings);
+        crate::online::probe(&inputs, &settings, show_progress)?
+    } else {
+        Default::default()
+    };
+    let mut linted = lint_parsed_all(parsed, &settings, facts);
+    if args.cluster {
+        let (mut objects, mut more) =
+            crate::online::lint_cluster(&settings, args.online, show_progress)?;
+        linted.append(&mut objects);
+        notes.append(&mut more);
+    }
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    for (format, target) in outputs(args, matches) {
+    for (format, target) in outs {
         let text = match format {
             Format::Human => render::human::render(
                 &linted,
@@ -206,6 +245,10 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
                 let _ = out.write_all(text.as_bytes());
             }
         }
+    }
+    // What online checks could not check is said, never left out silently.
+    for n in &notes {
+        eprintln!("kubectl-kedalint: note: {n}");
     }
     for e in &read_errors {
         eprintln!("kubectl-kedalint: error: {e}");
