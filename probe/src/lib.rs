@@ -300,6 +300,74 @@ mod tests {
         );
     }
 
+    /// A server that accepts connections and never answers.
+    fn silent_server() -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming().flatten() {
+                held.push(s);
+            }
+        });
+        addr
+    }
+
+    fn input(url: &str) -> ProbeInput {
+        ProbeInput {
+            address: url.to_owned(),
+            url: url.to_owned(),
+            query: "up".to_owned(),
+            custom_headers: Vec::new(),
+            query_parameters: Vec::new(),
+            namespace: None,
+            keda_timeout: Duration::from_secs(3),
+            brings_credentials: false,
+            selectors: Vec::new(),
+            bucket_metrics: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_overall_deadline_ends_the_run_and_says_what_was_not_probed() {
+        let url = format!("http://{}", silent_server());
+        let config = ProbeConfig {
+            request_timeout: Duration::from_secs(30),
+            deadline: Duration::from_millis(300),
+            ..ProbeConfig::default()
+        };
+        let start = std::time::Instant::now();
+        let facts = probe(&[input(&url)], &config).await;
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(matches!(
+            &facts.server(&url).unwrap().outcome,
+            ServerOutcome::NotProbed { reason } if reason.contains("deadline of 300ms")
+        ));
+        let notes = notes(&[input(&url)], &facts);
+        assert!(notes[0].contains("was not probed"), "{notes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_per_request() {
+        let url = format!("http://{}", silent_server());
+        let config = ProbeConfig {
+            request_timeout: Duration::from_millis(200),
+            ..ProbeConfig::default()
+        };
+        let facts = probe(&[input(&url)], &config).await;
+        assert!(matches!(
+            facts.server(&url).unwrap().outcome,
+            ServerOutcome::Unreachable {
+                reason: kedalint_rules::facts::Unreachable::Timeout,
+                ..
+            }
+        ));
+    }
+
     #[test]
     fn hosts_outside_the_allowed_list_are_not_probed() {
         let config = ProbeConfig {
