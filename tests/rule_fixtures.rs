@@ -3,7 +3,7 @@
 //! user sees.
 
 use kedalint_rules::RULES;
-use kedalint_tests::{fixture_settings, fixtures, lint_path};
+use kedalint_tests::{fixture_facts, fixture_settings, fixtures, lint_path, lint_path_with_facts};
 use kubectl_kedalint::render::human::{Style, render_finding};
 
 #[test]
@@ -22,7 +22,9 @@ fn every_rule_fires_on_its_fixture_and_stays_silent_on_the_clean_one() {
             continue;
         }
         let settings = fixture_settings(&dir);
-        let fired = lint_path(&fires, &settings);
+        // KL4xx fixtures carry what online checks would have learned (`facts.json`).
+        let facts = fixture_facts(&dir);
+        let fired = lint_path_with_facts(&fires, &settings, facts.clone());
         let hits: Vec<_> = fired
             .report
             .findings
@@ -42,7 +44,7 @@ fn every_rule_fires_on_its_fixture_and_stays_silent_on_the_clean_one() {
             ));
             continue;
         }
-        let quiet = lint_path(&silent, &settings);
+        let quiet = lint_path_with_facts(&silent, &settings, facts);
         if let Some(f) = quiet.report.findings.iter().find(|f| f.code == rule.code) {
             problems.push(format!(
                 "{}: silent.yaml triggered it: {}",

@@ -100,6 +100,15 @@ pub struct LintArgs {
     /// KEDA version the rules assume (X.Y) [default: the newest the rules know, 2.20].
     #[arg(long, value_name = "X.Y")]
     pub keda_version: Option<String>,
+    /// Probe the Prometheus servers the triggers name (read-only GETs, 10 s budget): live
+    /// results, live scrape intervals, the KL4xx rules. In-cluster addresses need
+    /// `prometheus.addressMap` in the configuration.
+    #[arg(long)]
+    pub online: bool,
+    /// Lint the ScaledObjects of the current kubeconfig context (with the Services their
+    /// addresses name) instead of files, unless paths are given too.
+    #[arg(long)]
+    pub cluster: bool,
     /// Colour in human output: auto, always or never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: String,

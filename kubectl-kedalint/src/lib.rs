@@ -5,6 +5,7 @@ pub mod cli;
 pub mod discover;
 pub mod fix;
 pub mod generate;
+pub mod online;
 pub mod render;
 pub mod run;
 

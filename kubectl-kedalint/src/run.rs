@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
+use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
 
@@ -116,11 +117,28 @@ fn threshold(args: &LintArgs, settings: &Settings) -> Option<Severity> {
 /// Lints in parallel across cores: parse every file, build the shared inventory, lint each file.
 #[must_use]
 pub fn lint_all(files: Vec<kedalint_rules::SourceFile>, settings: &Settings) -> Vec<Linted> {
+    let parsed = parse_all(files);
+    lint_parsed_all(parsed, settings, Facts::default())
+}
+
+/// Parses files in parallel across cores.
+#[must_use]
+pub fn parse_all(files: Vec<kedalint_rules::SourceFile>) -> Vec<ParsedFile> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
-    let parsed: Vec<ParsedFile> = parallel_map(files, workers, ParsedFile::parse);
-    let inventory = inventory_of(&parsed);
+    parallel_map(files, workers, ParsedFile::parse)
+}
+
+/// Lints parsed files in parallel with what online checks learned (empty facts when they did not
+/// run).
+#[must_use]
+pub fn lint_parsed_all(parsed: Vec<ParsedFile>, settings: &Settings, facts: Facts) -> Vec<Linted> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(parsed.len().max(1));
+    let mut inventory = inventory_of(&parsed);
+    inventory.facts = facts;
     let reports = parallel_map(parsed.iter().collect(), workers, |p: &ParsedFile| {
         lint_parsed(p, settings, &inventory)
     });
@@ -169,7 +187,12 @@ fn parallel_map<T: Send, R: Send>(
 /// Configuration, usage or output errors that stop the run.
 pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let settings = settings(args)?;
-    let loaded = discover::collect(&args.paths)?;
+    // `--cluster` alone reads no files (not even the working directory).
+    let loaded = if args.cluster && args.paths.is_empty() {
+        Vec::new()
+    } else {
+        discover::collect(&args.paths)?
+    };
     let mut read_errors = Vec::new();
     let mut files = Vec::new();
     for l in loaded {
@@ -178,8 +201,18 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             Err(e) => read_errors.push(e),
         }
     }
+    let outs = outputs(args, matches);
+    // Never a progress line next to JSON.
+    let show_progress = !outs.iter().any(|(f, _)| *f == Format::Json);
+    let mut notes = Vec::new();
     // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
-    let (linted, fixed) = if args.fix || args.diff {
+    let (mut linted, fixed) = if args.fix || args.diff {
+        if args.online {
+            notes.push(
+                "online checks do not run with --fix or --diff; run again with --online to probe"
+                    .to_owned(),
+            );
+        }
         let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
         let note = fix::summary(&o, args.diff, args.unsafe_fixes);
         let shown = std::mem::take(if args.diff {
@@ -189,8 +222,23 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         });
         (shown, Some((o.changes, note)))
     } else {
-        (lint_all(files, &settings), None)
+        let parsed = parse_all(files);
+        let facts = if args.online {
+            let inputs = kedalint_probe::inputs_of_files(&parsed, &settings);
+            let (facts, more) = crate::online::probe(&inputs, &settings, show_progress)?;
+            notes.extend(more);
+            facts
+        } else {
+            Facts::default()
+        };
+        (lint_parsed_all(parsed, &settings, facts), None)
     };
+    if args.cluster {
+        let (mut objects, mut more) =
+            crate::online::lint_cluster(&settings, args.online, show_progress)?;
+        linted.append(&mut objects);
+        notes.append(&mut more);
+    }
     // stdout carries the diff, or the fixed stdin text; reports meant for stdout go to stderr.
     let stdout_taken = args.diff || (args.fix && args.paths.iter().any(|p| p == "-"));
     let color = match args.color.as_str() {
@@ -198,7 +246,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    for (format, target) in outputs(args, matches) {
+    for (format, target) in outs {
         let text = match format {
             Format::Human => render::human::render(
                 &linted,
@@ -234,6 +282,10 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             .map(|l| l.file.text.as_str());
         fix::emit(&changes, stdin_text, args.diff)?;
         eprintln!("kubectl-kedalint: {note}");
+    }
+    // What online checks could not check is said, never left out silently.
+    for n in &notes {
+        eprintln!("kubectl-kedalint: note: {n}");
     }
     for e in &read_errors {
         eprintln!("kubectl-kedalint: error: {e}");

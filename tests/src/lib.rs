@@ -1,8 +1,11 @@
 //! Helpers shared by the workspace-level integration tests.
 
+pub mod live;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use kedalint_rules::facts::Facts;
 use kedalint_rules::{Settings, SourceFile};
 use kubectl_kedalint::render::Linted;
 
@@ -84,6 +87,35 @@ pub fn lint_path(path: &Path, settings: &Settings) -> Linted {
     kubectl_kedalint::run::lint_all(vec![SourceFile::new(name, text)], settings)
         .pop()
         .expect("one file")
+}
+
+/// Lints one file on disk with the given settings and online facts.
+#[must_use]
+pub fn lint_path_with_facts(path: &Path, settings: &Settings, facts: Facts) -> Linted {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let name = path
+        .strip_prefix(workspace())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let parsed = kubectl_kedalint::run::parse_all(vec![SourceFile::new(name, text)]);
+    kubectl_kedalint::run::lint_parsed_all(parsed, settings, facts)
+        .pop()
+        .expect("one file")
+}
+
+/// Online facts for a fixture directory: its `facts.json` (serde form of
+/// `kedalint_rules::facts::Facts`: durations in seconds, services keyed `"namespace/name"`), else
+/// none, as when online checks do not run.
+#[must_use]
+pub fn fixture_facts(dir: &Path) -> Facts {
+    let path = dir.join("facts.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not valid facts: {e}", path.display())),
+        Err(_) => Facts::default(),
+    }
 }
 
 /// Settings for a fixture directory: its `.kedalint.yaml` when present, else the defaults.

@@ -58,7 +58,9 @@ fn finding<'a>(linted: &'a Linted, f: &'a Finding) -> JsonFinding<'a> {
         severity: f.severity.as_str(),
         message: &f.message,
         help: f.help.as_deref(),
-        file: Some(&linted.file.name),
+        // Objects read from the cluster have no file.
+        file: (!linted.file.name.starts_with(crate::online::CLUSTER_PREFIX))
+            .then_some(linted.file.name.as_str()),
         line: start.map(|p| p.0),
         column: start.map(|p| p.1),
         end_line: end.map(|p| p.0),

@@ -1,6 +1,7 @@
 //! Every rule, one file each, grouped by code range; and the order they run in.
 
 pub(crate) mod documents;
+pub(crate) mod live;
 pub(crate) mod metadata;
 pub(crate) mod promql;
 pub(crate) mod query_context;
@@ -59,6 +60,17 @@ pub(crate) static ALL: &[RuleInfo] = &[
     scaling::UnknownTriggerInFormula::INFO,
     scaling::SlowReaction::INFO,
     scaling::PollingFasterThanScrape::INFO,
+    live::ServerUnreachable::INFO,
+    live::NotAPrometheusApi::INFO,
+    live::AuthRequired::INFO,
+    live::QueryEmptyNow::INFO,
+    live::QueryMultipleSeriesNow::INFO,
+    live::QueryNanNow::INFO,
+    live::MetricAbsent::INFO,
+    live::QuerySlow::INFO,
+    live::ThresholdUnreachable::INFO,
+    live::ServiceNotFound::INFO,
+    live::ServiceWithoutEndpoints::INFO,
     suppressions::UnusedSuppression::INFO,
     suppressions::UnknownRuleInSuppression::INFO,
 ];
@@ -100,6 +112,7 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         if let Some(q) = &query {
             promql::check_query(cx, so, q);
         }
+        live::check_trigger(cx, &trigger, query.as_ref());
         queries.push((trigger, query));
     }
     scaling::check_scaled_object(cx, so, &queries);
