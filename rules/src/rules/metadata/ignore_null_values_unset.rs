@@ -23,6 +23,9 @@ declare_rule! {
     ///   threshold: "100"
     /// ```
     ///
+    /// A query that reads no series at all (`vector(100)`) cannot come back empty and is not
+    /// reported.
+    ///
     /// Use instead:
     /// ```yaml
     /// metadata:
@@ -36,6 +39,14 @@ declare_rule! {
 
 pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>) {
     if trigger.meta_entry("ignoreNullValues").is_some() || trigger.metadata().is_none() {
+        return;
+    }
+    // A query that reads no series (`vector(100)`, a number) can never come back empty.
+    let constant = trigger
+        .meta("query")
+        .and_then(|q| crate::promql::analyze(q).ok())
+        .is_some_and(|a| a.selectors.is_empty());
+    if constant {
         return;
     }
     let fix = insert_fix(cx.source(), trigger);
