@@ -217,7 +217,9 @@ impl PrometheusProbe {
                 self.cache.hits.fetch_add(1, Ordering::Relaxed);
                 return Found::Ready(result.clone());
             }
-            Some(Slot::Pending { rx, .. }) => {
+            // A probe task that ended without a result (it panicked) leaves a closed channel:
+            // start another rather than wait on it.
+            Some(Slot::Pending { rx, .. }) if rx.has_changed().is_ok() => {
                 self.cache.hits.fetch_add(1, Ordering::Relaxed);
                 return Found::Wait(rx.clone());
             }
@@ -250,21 +252,26 @@ impl PrometheusProbe {
             let probed_at = kedalint_probe::rfc3339(SystemTime::now());
             let server = probe_one(&input, &allowed, &lookup, deadline, request_timeout).await;
             let result = Arc::new(Probed { server, probed_at });
-            let _ = tx.send(Some(result.clone()));
-            let mut slots = cache.slots();
-            if matches!(slots.get(&key), Some(Slot::Pending { id: mine, .. }) if *mine == id) {
-                if ttl.is_zero() {
-                    slots.remove(&key);
-                } else {
-                    slots.insert(
-                        key,
-                        Slot::Ready {
-                            result,
-                            at: Instant::now(),
-                        },
-                    );
+            // The slot first, then the waiters: a review answered with this result and followed
+            // by another must find the result (or, with a zero TTL, nothing), not a probe still
+            // "in flight".
+            {
+                let mut slots = cache.slots();
+                if matches!(slots.get(&key), Some(Slot::Pending { id: mine, .. }) if *mine == id) {
+                    if ttl.is_zero() {
+                        slots.remove(&key);
+                    } else {
+                        slots.insert(
+                            key,
+                            Slot::Ready {
+                                result: result.clone(),
+                                at: Instant::now(),
+                            },
+                        );
+                    }
                 }
             }
+            let _ = tx.send(Some(result));
         });
         Found::Wait(rx)
     }
@@ -289,6 +296,7 @@ impl PrometheusProbe {
             })
             .collect();
         let mut considered = Vec::new();
+        let mut lost = Vec::new();
         for (input, found) in pending {
             let result = match found {
                 Found::Ready(r) => Some(r),
@@ -299,7 +307,11 @@ impl PrometheusProbe {
                     .and_then(|r| r.clone()),
             };
             let Some(result) = result else {
-                continue; // the probe task ended without a result; `notes` says so
+                lost.push(format!(
+                    "online: `{}` was not checked: its probe ended without a result",
+                    input.address
+                ));
+                continue;
             };
             if oldest.as_ref().is_none_or(|o| result.probed_at < *o) {
                 oldest = Some(result.probed_at.clone());
@@ -308,10 +320,11 @@ impl PrometheusProbe {
             considered.push(input);
         }
         facts.probed_at = oldest;
-        let warnings = kedalint_probe::notes(&considered, &facts)
+        let mut warnings: Vec<String> = kedalint_probe::notes(&considered, &facts)
             .into_iter()
             .map(|n| format!("online: {n}"))
             .collect();
+        warnings.append(&mut lost);
         ProbeOutcome {
             warnings,
             facts: Some(facts),
@@ -506,6 +519,48 @@ mod tests {
             labels,
             scrape_interval: Duration::from_secs(secs),
         }
+    }
+
+    fn input(url: &str) -> ProbeInput {
+        ProbeInput {
+            address: url.to_owned(),
+            url: url.to_owned(),
+            query: "up".to_owned(),
+            custom_headers: Vec::new(),
+            query_parameters: Vec::new(),
+            namespace: None,
+            keda_timeout: Duration::from_secs(3),
+            brings_credentials: false,
+            selectors: Vec::new(),
+            bucket_metrics: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_ended_without_a_result_is_started_again() {
+        // Loopback not listed: refused before any connection.
+        let i = input("http://127.0.0.1:1");
+        let probe = PrometheusProbe::new();
+        let (tx, rx) = watch::channel(None);
+        drop(tx);
+        probe.cache.slots().insert(
+            Key::of(&i),
+            Slot::Pending {
+                id: u64::MAX,
+                rx,
+                at: Instant::now(),
+            },
+        );
+        let Found::Wait(mut rx) = probe.find(&i, &Settings::default()) else {
+            panic!("a closed probe is not a result");
+        };
+        assert_eq!(probe.cache_counts(), (0, 1));
+        let result = rx.wait_for(Option::is_some).await.unwrap().clone().unwrap();
+        assert!(
+            matches!(&result.server.outcome, ServerOutcome::NotProbed { reason } if reason.contains("loopback")),
+            "{:?}",
+            result.server.outcome
+        );
     }
 
     #[test]
