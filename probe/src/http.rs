@@ -40,9 +40,17 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new(connect_timeout: Duration, max_body: usize) -> Result<Self, reqwest::Error> {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        max_body: usize,
+        resolver: Option<crate::Resolver>,
+    ) -> Result<Self, reqwest::Error> {
         crate::install_crypto();
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(r) = resolver {
+            builder = builder.dns_resolver(r.0);
+        }
+        let inner = builder
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(connect_timeout)

@@ -23,6 +23,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub use inputs::{ProbeInput, inputs_of_files, inputs_of_nodes, mapped_url};
+/// reqwest's resolver types, to implement [`Resolver`] without depending on reqwest directly.
+pub use reqwest::dns;
 
 /// Errors of the probe crate.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,19 @@ pub struct ProbeConfig {
     pub allowed_hosts: Option<Vec<String>>,
     /// Counts answered requests, for a progress indicator.
     pub progress: Option<Arc<AtomicUsize>>,
+    /// Resolves host names instead of the system resolver (the webhook answers only with
+    /// addresses it has checked); `None` uses the system resolver.
+    pub resolver: Option<Resolver>,
+}
+
+/// A DNS resolver for the probe's HTTP client. Addresses written as IP literals are not resolved.
+#[derive(Clone)]
+pub struct Resolver(pub Arc<dyn dns::Resolve>);
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resolver")
+    }
 }
 
 impl Default for ProbeConfig {
@@ -73,6 +88,7 @@ impl Default for ProbeConfig {
             max_body: 4 << 20,
             allowed_hosts: None,
             progress: None,
+            resolver: None,
         }
     }
 }
@@ -98,7 +114,11 @@ pub async fn probe(inputs: &[ProbeInput], config: &ProbeConfig) -> Facts {
             .or_default()
             .push(i.clone());
     }
-    let client = match http::Client::new(config.request_timeout, config.max_body) {
+    let client = match http::Client::new(
+        config.request_timeout,
+        config.max_body,
+        config.resolver.clone(),
+    ) {
         Ok(c) => c,
         Err(e) => {
             for (address, group) in by_server {
@@ -366,6 +386,50 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Answers every name with `addr`, counting the names asked.
+    struct FixedResolver(std::net::SocketAddr, Arc<Mutex<Vec<String>>>);
+
+    impl dns::Resolve for FixedResolver {
+        fn resolve(&self, name: dns::Name) -> dns::Resolving {
+            self.1
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(name.as_str().to_owned());
+            let addr = self.0;
+            Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as dns::Addrs) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_configured_resolver_replaces_the_system_one() {
+        // `prom.invalid` cannot resolve through the system; the resolver sends it to a silent
+        // server, so the probe times out instead of failing DNS.
+        let silent = silent_server();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let config = ProbeConfig {
+            request_timeout: Duration::from_millis(200),
+            resolver: Some(Resolver(Arc::new(FixedResolver(silent, asked.clone())))),
+            ..ProbeConfig::default()
+        };
+        let url = format!("http://prom.invalid:{}", silent.port());
+        let facts = probe(&[input(&url)], &config).await;
+        assert!(
+            matches!(
+                facts.server(&url).unwrap().outcome,
+                ServerOutcome::Unreachable {
+                    reason: kedalint_rules::facts::Unreachable::Timeout,
+                    ..
+                }
+            ),
+            "{:?}",
+            facts.server(&url)
+        );
+        assert_eq!(
+            asked.lock().unwrap().first().map(String::as_str),
+            Some("prom.invalid")
+        );
     }
 
     #[test]

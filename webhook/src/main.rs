@@ -2,9 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kedalint_webhook::PrometheusProbe;
 use kedalint_webhook::{CertRequest, Config, ManifestNames, Server, error_chain};
 use miette::{IntoDiagnostic, miette};
 
@@ -130,7 +132,12 @@ fn serve(args: ServeArgs) -> miette::Result<()> {
         .build()
         .into_diagnostic()?;
     runtime.block_on(async {
-        let server = Server::new(config).map_err(|e| miette!("{}", error_chain(&e)))?;
+        // Always installed: it does nothing while `webhook.online` is false, and a reloaded
+        // configuration can turn online checks on without a restart.
+        let server = Server::new(config)
+            .map_err(|e| miette!("{}", error_chain(&e)))?
+            .with_probe(Arc::new(PrometheusProbe::new()));
+        server.log_online_settings();
         server
             .run(shutdown_signal())
             .await

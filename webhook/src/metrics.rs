@@ -26,9 +26,9 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
     findings: Mutex<BTreeMap<(String, String), u64>>,
-    /// Online probe cache hits (0 until the prober exists).
+    /// Online probe results reused (from the cache, or a probe already in flight).
     pub probe_cache_hits: AtomicU64,
-    /// Online probe cache misses (0 until the prober exists).
+    /// Online probes started.
     pub probe_cache_misses: AtomicU64,
     config_reloads: [AtomicU64; 2],
     cert_reloads: [AtomicU64; 2],

@@ -1,7 +1,7 @@
 //! The seam where online checks (the Prometheus prober) plug into the webhook, with its guard
 //! rails: which hosts may be contacted, and a deadline that always holds.
 //!
-//! The prober does not exist yet. What exists is what it must go through:
+//! [`crate::prober::PrometheusProbe`] is the prober; what it goes through is here:
 //! 1. [`host_allowed`] for every `serverAddress` before any connection (and [`ip_allowed`] for
 //!    every address a name resolves to, so DNS cannot point a listed name at the metadata server);
 //! 2. [`within_deadline`], so a review is answered within `webhook.deadline` (default 2s) even
@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use kedalint_rules::Settings;
+use kedalint_rules::facts::Facts;
 use serde_json::Value;
 
 /// The review budget when `webhook.deadline` is not set.
@@ -203,12 +204,13 @@ fn entry_matches(entry: &str, host: &str, port: u16) -> bool {
     }
 }
 
-/// What an online check contributes to a review. Today only warnings; facts for the KL4xx rules
-/// come with the prober.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What an online check contributes to a review.
+#[derive(Debug, Clone, Default)]
 pub struct ProbeOutcome {
-    /// Lines added to the response's warnings.
+    /// Lines added to the response's warnings (what could not be checked, and why).
     pub warnings: Vec<String>,
+    /// What was learned, for the KL4xx rules and live scrape intervals; `None` when nothing.
+    pub facts: Option<Facts>,
 }
 
 /// A future returned by a [`Probe`].
@@ -224,6 +226,11 @@ pub trait Probe: Send + Sync + 'static {
         addresses: &'a [String],
         settings: &'a Settings,
     ) -> ProbeFuture<'a>;
+
+    /// Probe results served from a cache and probes started, for `/metrics`.
+    fn cache_counts(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// The deadline passed before the future finished.
@@ -259,39 +266,42 @@ pub fn server_addresses(object: &Value) -> Vec<String> {
 }
 
 /// Runs the online step of one review: refuses hosts not allowed, runs the probe on the rest
-/// within the deadline, and returns the warnings to add to the response.
+/// within the deadline, and returns the warnings to add to the response and the facts learned.
 pub async fn run_online(
     probe: Option<&dyn Probe>,
     object: &Value,
     settings: &Settings,
-) -> Vec<String> {
+) -> ProbeOutcome {
+    let mut out = ProbeOutcome::default();
     if !settings.webhook.online {
-        return Vec::new();
+        return out;
     }
-    let mut warnings = Vec::new();
     let mut allowed = Vec::new();
     for address in server_addresses(object) {
         match host_allowed(&address, &settings.webhook.allowed_hosts) {
             Ok(()) => allowed.push(address),
-            Err(refusal) => warnings.push(format!("online check skipped: {refusal}")),
+            Err(refusal) => out.warnings.push(format!("not checked online: {refusal}")),
         }
     }
     let Some(probe) = probe else {
-        return warnings;
+        return out;
     };
     if allowed.is_empty() {
-        return warnings;
+        return out;
     }
     let deadline = settings.webhook.deadline.unwrap_or(DEFAULT_DEADLINE);
     match within_deadline(deadline, probe.probe(object, &allowed, settings)).await {
-        Ok(outcome) => warnings.extend(outcome.warnings),
-        Err(DeadlineExceeded(d)) => warnings.push(format!(
+        Ok(outcome) => {
+            out.warnings.extend(outcome.warnings);
+            out.facts = outcome.facts;
+        }
+        Err(DeadlineExceeded(d)) => out.warnings.push(format!(
             "online checks of {} did not finish within {}ms; only offline rules applied",
             allowed.join(", "),
             d.as_millis()
         )),
     }
-    warnings
+    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //!
 //! Kept free of HTTP and async so every decision here is unit-tested directly.
 
+use kedalint_rules::facts::Facts;
 use kedalint_rules::settings::WebhookMode;
 use kedalint_rules::{Finding, Inventory, Settings, Severity};
 use kube::core::DynamicObject;
@@ -138,6 +139,21 @@ pub struct Answer {
 /// (checks that could not run, hosts refused) and are placed before findings.
 #[must_use]
 pub fn answer(decoded: &Decoded, settings: &Settings, extra_warnings: Vec<String>) -> Answer {
+    answer_online(decoded, settings, extra_warnings, None)
+}
+
+/// [`answer`] with what online checks learned. Live findings never deny: a KL4xx error, or an
+/// error the offline rules alone do not report (it depends on live data such as a scrape
+/// interval), is reported as a warning, so a Prometheus outage or a slow query never blocks a
+/// deploy. Online facts can still remove an offline error (a live scrape interval replacing the
+/// assumed default).
+#[must_use]
+pub fn answer_online(
+    decoded: &Decoded,
+    settings: &Settings,
+    extra_warnings: Vec<String>,
+    facts: Option<Facts>,
+) -> Answer {
     let request = &decoded.request;
     let response = AdmissionResponse::from(request);
     let skip = |response| Answer {
@@ -151,9 +167,40 @@ pub fn answer(decoded: &Decoded, settings: &Settings, extra_warnings: Vec<String
     let Some(object) = &decoded.object else {
         return skip(response);
     };
-    let findings = kedalint_rules::lint_value(object, settings, &Inventory::default());
+    let offline = kedalint_rules::lint_value(object, settings, &Inventory::default());
+    let findings = match facts {
+        None => offline,
+        Some(facts) => {
+            let inventory = Inventory {
+                facts,
+                ..Inventory::default()
+            };
+            let mut online = kedalint_rules::lint_value(object, settings, &inventory);
+            downgrade_live(&mut online, &offline);
+            online
+        }
+    };
     let may_deny = settings.webhook.mode == WebhookMode::Enforce && !is_housekeeping(decoded);
     decide(response, findings, may_deny, extra_warnings)
+}
+
+/// Whether a finding comes from a live check (the KL4xx rules).
+#[must_use]
+pub fn is_live(f: &Finding) -> bool {
+    f.code.starts_with("KL4")
+}
+
+/// Turns the errors that depend on live data into warnings: KL4xx, and any error the offline
+/// lint of the same object does not report at the same place.
+fn downgrade_live(online: &mut [Finding], offline: &[Finding]) {
+    for f in online.iter_mut().filter(|f| f.severity == Severity::Error) {
+        let offline_too = offline
+            .iter()
+            .any(|o| o.severity == Severity::Error && o.code == f.code && o.path == f.path);
+        if is_live(f) || !offline_too {
+            f.severity = Severity::Warning;
+        }
+    }
 }
 
 /// An UPDATE that must never be denied whatever the findings: the object is being deleted (the
@@ -338,6 +385,41 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Allowed);
         let w = a.response.warnings.unwrap();
         assert!(w.iter().any(|l| l.starts_with("KL101 error")), "{w:?}");
+    }
+
+    #[test]
+    fn live_errors_warn_and_never_deny() {
+        use kedalint_rules::facts::{ServerOutcome, ServerProbe, Unreachable};
+        let decoded = decode(&review(scaled_object(Some("10")), "CREATE")).unwrap();
+        let mut facts = Facts::default();
+        facts.servers.insert(
+            "http://prometheus.monitoring.svc:9090".to_owned(),
+            ServerProbe {
+                probed_url: "http://prometheus.monitoring.svc:9090".to_owned(),
+                outcome: ServerOutcome::Unreachable {
+                    reason: Unreachable::ConnectionRefused,
+                    detail: "connection refused".to_owned(),
+                },
+                targets: Vec::new(),
+                job_intervals: std::collections::BTreeMap::new(),
+                queries: std::collections::BTreeMap::new(),
+            },
+        );
+        let a = answer_online(&decoded, &Settings::default(), Vec::new(), Some(facts));
+        assert_eq!(a.verdict, Verdict::Allowed, "{:?}", a.response.result);
+        let kl401 = a.findings.iter().find(|f| f.code == "KL401").unwrap();
+        assert_eq!(kl401.severity, Severity::Warning);
+        let w = a.response.warnings.unwrap();
+        assert!(w.iter().any(|l| l.starts_with("KL401 warning")), "{w:?}");
+        // Offline errors still deny with facts present.
+        let decoded = decode(&review(scaled_object(None), "CREATE")).unwrap();
+        let a = answer_online(
+            &decoded,
+            &Settings::default(),
+            Vec::new(),
+            Some(Facts::default()),
+        );
+        assert_eq!(a.verdict, Verdict::Denied);
     }
 
     #[test]

@@ -250,9 +250,33 @@ impl Server {
         }
     }
 
+    /// Logs whether online checks run, and with which allow-list, deadline and cache TTL.
+    pub fn log_online_settings(&self) {
+        let settings = self.settings();
+        let w = &settings.webhook;
+        if w.online && self.shared.probe.is_some() {
+            info!(
+                allowed_hosts = ?w.allowed_hosts,
+                deadline_ms = w.deadline.unwrap_or(online::DEFAULT_DEADLINE).as_millis(),
+                cache_ttl_s = w
+                    .cache_ttl
+                    .unwrap_or(crate::prober::DEFAULT_CACHE_TTL)
+                    .as_secs_f64(),
+                "online checks on"
+            );
+        } else if w.online {
+            warn!("webhook.online is true but no probe is installed; online checks do not run");
+        } else {
+            info!("online checks off (webhook.online: false)");
+        }
+    }
+
     fn poll_once(&self) {
         match self.reload_settings() {
-            Ok(true) => info!("configuration reloaded"),
+            Ok(true) => {
+                info!("configuration reloaded");
+                self.log_online_settings();
+            }
             Ok(false) => {}
             Err(e) => {
                 error!(error = %error_chain(&e), "configuration not reloaded; keeping the previous one");
@@ -532,16 +556,16 @@ async fn validate(State(server): State<Server>, body: Bytes) -> Response {
     };
     let settings = server.settings();
     let request = &decoded.request;
-    let extra_warnings = match &decoded.object {
+    let online = match &decoded.object {
         Some(object)
             if review::is_scaled_object(request)
                 && request.operation != kube::core::admission::Operation::Delete =>
         {
             online::run_online(shared.probe.as_deref(), object, &settings).await
         }
-        _ => Vec::new(),
+        _ => online::ProbeOutcome::default(),
     };
-    let answer = review::answer(&decoded, &settings, extra_warnings);
+    let answer = review::answer_online(&decoded, &settings, online.warnings, online.facts);
     let (mut errors, mut warnings) = (0, 0);
     for f in &answer.findings {
         shared.metrics.finding(f.code, f.severity.as_str());
@@ -593,6 +617,12 @@ async fn readyz(State(server): State<Server>) -> Response {
 }
 
 async fn metrics(State(server): State<Server>) -> Response {
+    if let Some(probe) = &server.shared.probe {
+        let (hits, misses) = probe.cache_counts();
+        let m = &server.shared.metrics;
+        m.probe_cache_hits.store(hits, Ordering::Relaxed);
+        m.probe_cache_misses.store(misses, Ordering::Relaxed);
+    }
     (
         [(
             header::CONTENT_TYPE,

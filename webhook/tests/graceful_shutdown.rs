@@ -27,6 +27,7 @@ impl Probe for SlowProbe {
             self.1.fetch_add(1, Ordering::SeqCst);
             ProbeOutcome {
                 warnings: vec!["probed".to_owned()],
+                ..ProbeOutcome::default()
             }
         })
     }
