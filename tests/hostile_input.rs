@@ -166,3 +166,27 @@ fn nesting_deeper_than_256_levels_is_an_error_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn queries_that_panic_the_promql_parser_are_invalid_promql_findings() {
+    // promql-parser panics converting these durations (notes/promql-parser.md §3).
+    for query in [
+        "rate(x[1e20])",
+        "x offset Inf",
+        "sum(x[5m:1e30])",
+        "x offset -1e30",
+    ] {
+        let text = format!(
+            "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: p\nspec:\n  \
+             scaleTargetRef:\n    name: p\n  triggers:\n    - type: prometheus\n      metadata:\n        \
+             serverAddress: http://prometheus:9090\n        query: {query}\n        threshold: \"1\"\n"
+        );
+        let report =
+            kedalint_rules::lint_text("so.yaml", &text, &kedalint_rules::Settings::default());
+        assert!(
+            report.findings.iter().any(|f| f.code == "KL201"),
+            "{query}: {:?}",
+            report.findings
+        );
+    }
+}
