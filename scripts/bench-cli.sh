@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Times the CLI over a generated repository of 10,000 ScaledObjects in 1,000 files (wall time and
-# peak RSS via /usr/bin/time -v), a single-file run (pre-commit's case: process start to exit),
-# and, when installed, `checkov -d` over the same files for comparison.
-# Usage: scripts/bench-cli.sh [FILES] [DOCS_PER_FILE]
+# Times the CLI over a generated repository of 10,000 documents (9,000 ScaledObjects, 1,000
+# ServiceMonitors) in 1,000 files (wall time and peak RSS via GNU time), a single-file run
+# (pre-commit's case: process start to exit), and, when installed, `checkov -d` over the same
+# files for comparison.
+# Usage: scripts/bench-cli.sh [FILES=1000] [DOCS_PER_FILE=10]
+# Needs GNU time (apt-get install -y time) and jq (apt-get install -y jq). checkov is optional:
+#   python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov   (about 3 minutes)
+#   PATH=/tmp/ck/bin:$PATH scripts/bench-cli.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${1:-1000}
 docs=${2:-10}
-repo=target/bench-repo
-cargo build --release -q -p kubectl-kedalint
-cargo run --release -q -p kedalint-rules --example gen_repo -- "$repo" "$files" "$docs" >/dev/null
-bin=target/release/kubectl-kedalint
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
+command -v jq >/dev/null || { echo "needs jq: apt-get install -y jq" >&2; exit 2; }
+target=${CARGO_TARGET_DIR:-target}
+repo=$target/bench-repo
+cargo build --release -q -p kubectl-kedalint
+cargo build --release -q -p kedalint-rules --example gen_repo
+# A fresh repository: files left by an earlier, larger run would be linted too.
+rm -rf "$repo"
+"$target/release/examples/gen_repo" "$repo" "$files" "$docs" >/dev/null
+bin=$target/release/kubectl-kedalint
 
 measure() { # label, command...
   local label=$1; shift
@@ -20,30 +29,33 @@ measure() { # label, command...
   local wall rss
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
-  printf '%-34s wall %-9s peak RSS %6d KiB\n' "$label" "$wall" "$rss"
+  printf '%-34s wall %-9s peak RSS %7d KiB\n' "$label" "$wall" "$rss"
   rm -f "$log"
 }
+now_ns() { date +%s%N; }
 
-objects=$((files * docs))
-echo "repository: $files files, $objects documents ($(du -sh "$repo" | cut -f1)), $(nproc) cores"
+echo "repository: $files files, $((files * docs)) documents ($(du -sh "$repo" | cut -f1)), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 measure "kedalint, whole repository" "$bin" --format json --fail-on never "$repo"
-start=$(date +%s%N)
-"$bin" --format json --fail-on never "$repo" >/dev/null
-end=$(date +%s%N)
-ms=$(( (end - start) / 1000000 ))
-echo "kedalint: ${ms} ms for $objects objects = $(( objects * 1000 / (ms > 0 ? ms : 1) )) objects/s"
+start=$(now_ns)
+objects=$("$bin" --format json --fail-on never "$repo" | jq .summary.objects)
+end=$(now_ns)
+ms=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
+echo "kedalint: ${ms} ms for $objects ScaledObjects = $(awk -v n="$objects" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }') objects/s"
+
 one="$repo/team-0/app-0.yaml"
 measure "kedalint, one file (pre-commit)" "$bin" --fail-on never "$one"
-runs=20; start=$(date +%s%N)
+runs=20
+start=$(now_ns)
 for _ in $(seq $runs); do "$bin" --fail-on never "$one" >/dev/null; done
-end=$(date +%s%N)
-echo "kedalint, one file: $(( (end - start) / 1000000 / runs )) ms per run (mean of $runs)"
+end=$(now_ns)
+echo "kedalint, one file: $(awk -v ns=$((end - start)) -v n=$runs 'BEGIN { printf "%.1f", ns / 1e6 / n }') ms per run (mean of $runs)"
+
 if command -v checkov >/dev/null 2>&1; then
-  cstart=$(date +%s%N)
+  cstart=$(now_ns)
   measure "checkov -d (same repository)" checkov -d "$repo" --quiet --compact --framework kubernetes
-  cend=$(date +%s%N)
+  cend=$(now_ns)
   cms=$(( (cend - cstart) / 1000000 ))
-  echo "checkov/kedalint wall-time ratio: $(( cms / (ms > 0 ? ms : 1) ))x"
+  echo "checkov $(checkov --version): ${cms} ms; checkov/kedalint wall-time ratio: $(awk -v c="$cms" -v k="$ms" 'BEGIN { printf "%.0f", c / k }')x"
 else
-  echo "checkov not installed: skipped (python3 -m venv v && v/bin/pip install checkov, then put v/bin on PATH)"
+  echo "checkov not installed: skipped (python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov, then PATH=/tmp/ck/bin:\$PATH)"
 fi

@@ -1,6 +1,6 @@
 //! The YAML reader: granit-parser events into [`Node`] trees, one [`Document`] per `---`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser};
@@ -12,8 +12,12 @@ use super::{Document, DocumentError, Entry, Node, NodeKind, ScalarStyle};
 pub struct LoadLimits {
     /// Deepest nesting of collections, before and after alias expansion.
     pub max_depth: usize,
-    /// How many nodes alias expansion may add to a document beyond those written in it.
+    /// How many nodes alias expansion may add to a stream (all its documents together) beyond
+    /// those written in it. Per stream, not per document: a file of many small bombs is one bomb.
     pub max_alias_expansion: usize,
+    /// How many bytes of scalar text alias expansion may copy in a stream: a node budget alone
+    /// lets `[*x, *x, ...]` copy a 1 MB scalar 100,000 times.
+    pub max_alias_bytes: usize,
     /// Largest input in bytes.
     pub max_bytes: usize,
 }
@@ -23,18 +27,30 @@ impl Default for LoadLimits {
         Self {
             max_depth: 256,
             max_alias_expansion: 100_000,
+            max_alias_bytes: 4 * 1024 * 1024,
             max_bytes: 32 * 1024 * 1024,
         }
     }
 }
 
 /// A node as written, aliases not yet followed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Raw {
     Scalar(String, ScalarStyle, Option<Range<usize>>),
     Seq(Vec<Raw>, Option<Range<usize>>),
     Map(Vec<(Raw, Raw)>, Option<Range<usize>>),
     Alias(usize, Option<Range<usize>>),
+    /// Where an anchored node was written; the node itself lives in the anchor table. Moving it
+    /// there instead of copying keeps nested anchors (`&a [&b [&c [...]]]`) linear in the input:
+    /// a copy per anchor is quadratic.
+    Anchored(usize),
+}
+
+/// What alias expansion may still add in the rest of the stream.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    nodes: usize,
+    bytes: usize,
 }
 
 /// Reads every document of a YAML (or JSON) stream. A document that does not parse is returned
@@ -63,6 +79,10 @@ pub fn load_stream(src: &str, limits: LoadLimits) -> Vec<Document> {
 
     let mut docs = Vec::new();
     let mut builder = Builder::default();
+    let mut budget = Budget {
+        nodes: limits.max_alias_expansion,
+        bytes: limits.max_alias_bytes,
+    };
     while let Some(next) = parser.next() {
         let (event, span) = match next {
             Ok(x) => x,
@@ -89,7 +109,13 @@ pub fn load_stream(src: &str, limits: LoadLimits) -> Vec<Document> {
                 let raw = builder.root.take();
                 let anchors = std::mem::take(&mut builder.anchors);
                 builder = Builder::default();
-                docs.push(finish_document(docs.len(), raw, &anchors, limits));
+                docs.push(finish_document(
+                    docs.len(),
+                    raw,
+                    &anchors,
+                    limits,
+                    &mut budget,
+                ));
             }
             Event::Scalar(value, style, anchor, _) => {
                 let node = Raw::Scalar(value.into_owned(), style_of(style), range);
@@ -142,9 +168,12 @@ impl Builder {
         self.add(node, anchor);
     }
 
-    fn add(&mut self, node: Raw, anchor: usize) {
+    fn add(&mut self, mut node: Raw, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // granit gives every anchor definition its own id, so a redefined name never
+            // overwrites a node still referred to by a placeholder.
+            self.anchors.insert(anchor, node);
+            node = Raw::Anchored(anchor);
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -163,6 +192,7 @@ fn finish_document(
     raw: Option<Raw>,
     anchors: &HashMap<usize, Raw>,
     limits: LoadLimits,
+    budget: &mut Budget,
 ) -> Document {
     let Some(raw) = raw else {
         return Document {
@@ -173,11 +203,13 @@ fn finish_document(
     };
     let mut expander = Expander {
         anchors,
-        budget: limits.max_alias_expansion,
+        budget: *budget,
+        limits,
         max_depth: limits.max_depth * 2,
         error: None,
     };
     let root = expander.expand(&raw, 0);
+    *budget = expander.budget;
     match expander.error {
         Some(error) => Document {
             index,
@@ -195,12 +227,13 @@ fn finish_document(
 /// Follows aliases and applies `<<` merge keys, within a budget of added nodes.
 struct Expander<'a> {
     anchors: &'a HashMap<usize, Raw>,
-    budget: usize,
+    budget: Budget,
+    limits: LoadLimits,
     max_depth: usize,
     error: Option<DocumentError>,
 }
 
-impl Expander<'_> {
+impl<'a> Expander<'a> {
     fn fail(&mut self, message: String, span: Option<&Range<usize>>) -> Node {
         if self.error.is_none() {
             self.error = Some(DocumentError {
@@ -219,18 +252,46 @@ impl Expander<'_> {
         if !aliased {
             return true;
         }
-        if self.budget == 0 {
+        if self.budget.nodes == 0 {
             return false;
         }
-        self.budget -= 1;
+        self.budget.nodes -= 1;
         true
     }
 
-    fn expand(&mut self, raw: &Raw, depth: usize) -> Node {
+    /// Charges the text of a scalar copied by an alias; false when the budget is spent.
+    fn charge_bytes(&mut self, aliased: bool, bytes: usize) -> bool {
+        if !aliased {
+            return true;
+        }
+        match self.budget.bytes.checked_sub(bytes) {
+            Some(left) => {
+                self.budget.bytes = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn expand<'r>(&mut self, raw: &'r Raw, depth: usize) -> Node
+    where
+        'a: 'r,
+    {
         self.expand_in(raw, depth, false)
     }
 
-    fn expand_in(&mut self, raw: &Raw, depth: usize, aliased: bool) -> Node {
+    fn expand_in<'r>(&mut self, raw: &'r Raw, depth: usize, aliased: bool) -> Node
+    where
+        'a: 'r,
+    {
+        // A placeholder stands where its anchored node was written: the same node, same depth.
+        let raw: &'r Raw = match raw {
+            Raw::Anchored(id) => match self.anchors.get(id) {
+                Some(node) => node,
+                None => return self.fail("anchor without a node".to_owned(), None),
+            },
+            other => other,
+        };
         if self.error.is_some() {
             return Node {
                 span: None,
@@ -248,13 +309,23 @@ impl Expander<'_> {
         }
         if !self.charge(aliased) {
             return self.fail(
-                "aliases expand to too many nodes (more than 100000 added): refusing a possible \
-                 \"billion laughs\" document"
-                    .to_owned(),
+                format!(
+                    "aliases expand to too many nodes (more than {} added in this input): refusing \
+                     a possible \"billion laughs\" document",
+                    self.limits.max_alias_expansion
+                ),
                 raw_span(raw),
             );
         }
         match raw {
+            Raw::Scalar(value, _, span) if !self.charge_bytes(aliased, value.len()) => self.fail(
+                format!(
+                    "aliases copy more than {} bytes of text in this input: refusing a possible \
+                     \"billion laughs\" document",
+                    self.limits.max_alias_bytes
+                ),
+                span.as_ref(),
+            ),
             Raw::Scalar(value, style, span) => Node {
                 span: span.clone(),
                 kind: NodeKind::Scalar {
@@ -262,6 +333,8 @@ impl Expander<'_> {
                     style: *style,
                 },
             },
+            // The anchor table holds written nodes, never placeholders.
+            Raw::Anchored(_) => self.fail("anchor refers to an anchor".to_owned(), None),
             Raw::Alias(id, span) => match self.anchors.get(id) {
                 // The alias node itself stands for the anchored node, so it is not charged again.
                 Some(target) => self.expand_in(target, depth + 1, true),
@@ -286,15 +359,21 @@ impl Expander<'_> {
                     let key = self.expand_in(k, depth + 1, aliased);
                     if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
                         let value = self.expand_in(v, depth + 1, aliased);
-                        merge_sources(&value, &mut merged);
+                        merge_sources(value, &mut merged);
                         continue;
                     }
                     let value = self.expand_in(v, depth + 1, aliased);
                     out.push(Entry { key, value });
                 }
-                for e in merged {
-                    if !out.iter().any(|o| o.key_str() == e.key_str()) {
-                        out.push(e);
+                if !merged.is_empty() {
+                    // Keys written in the mapping win, then earlier merge sources. A set, not a
+                    // scan per key: a merge of 50,000 keys into 50,000 is otherwise quadratic.
+                    let mut seen: HashSet<Option<String>> =
+                        out.iter().map(|o| o.key_str().map(str::to_owned)).collect();
+                    for e in merged {
+                        if seen.insert(e.key_str().map(str::to_owned)) {
+                            out.push(e);
+                        }
                     }
                 }
                 Node {
@@ -306,18 +385,18 @@ impl Expander<'_> {
     }
 }
 
-/// The entries a `<<` value contributes: a mapping, or a list of mappings (earlier ones win).
-fn merge_sources(value: &Node, merged: &mut Vec<Entry>) {
-    let mut add = |m: &[Entry]| {
-        for e in m {
-            if !merged.iter().any(|o| o.key_str() == e.key_str()) {
-                merged.push(e.clone());
+/// The entries a `<<` value contributes, in order: a mapping, or a list of mappings (the caller
+/// keeps the first of each key, so earlier ones win).
+fn merge_sources(value: Node, merged: &mut Vec<Entry>) {
+    match value.kind {
+        NodeKind::Map(m) => merged.extend(m),
+        NodeKind::Seq(items) => {
+            for item in items {
+                if let NodeKind::Map(m) = item.kind {
+                    merged.extend(m);
+                }
             }
         }
-    };
-    match &value.kind {
-        NodeKind::Map(m) => add(m),
-        NodeKind::Seq(items) => items.iter().filter_map(Node::as_map).for_each(add),
         NodeKind::Scalar { .. } => {}
     }
 }
@@ -325,6 +404,7 @@ fn merge_sources(value: &Node, merged: &mut Vec<Entry>) {
 fn raw_span(raw: &Raw) -> Option<&Range<usize>> {
     match raw {
         Raw::Scalar(_, _, s) | Raw::Seq(_, s) | Raw::Map(_, s) | Raw::Alias(_, s) => s.as_ref(),
+        Raw::Anchored(_) => None,
     }
 }
 
@@ -390,6 +470,59 @@ mod tests {
         assert!(err.message.contains("billion laughs"), "{}", err.message);
         // Not a timing assertion on speed, only a guard against the expansion actually running.
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn alias_copies_of_scalar_text_are_bounded_in_bytes() {
+        let limits = LoadLimits {
+            max_alias_bytes: 1000,
+            ..LoadLimits::default()
+        };
+        let src = format!("a: &x \"{}\"\nb: [*x, *x]\n", "x".repeat(600));
+        let err = load_stream(&src, limits)[0]
+            .error
+            .clone()
+            .expect("must fail");
+        assert!(
+            err.message.contains("1000 bytes of text"),
+            "{}",
+            err.message
+        );
+        assert!(load_stream(&src, LoadLimits::default())[0].error.is_none());
+    }
+
+    #[test]
+    fn the_alias_budget_is_shared_by_every_document_of_a_stream() {
+        let limits = LoadLimits {
+            max_alias_expansion: 10,
+            ..LoadLimits::default()
+        };
+        let doc = "a: &x [1, 2, 3]\nb: [*x, *x]\n"; // 8 nodes added
+        let docs = load_stream(&format!("{doc}---\n{doc}"), limits);
+        assert!(docs[0].error.is_none());
+        let err = docs[1]
+            .error
+            .as_ref()
+            .expect("second document over the budget");
+        assert!(
+            err.message.contains("more than 10 added"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_redefined_anchor_name_refers_to_its_latest_node() {
+        let docs = load("a: &x 1\nb: *x\nc: &x 2\nd: *x\ne: [&y {k: v}, *y]\n");
+        let root = docs[0].root.as_ref().unwrap();
+        assert_eq!(root.get("b").unwrap().as_str(), Some("1"));
+        assert_eq!(root.get("c").unwrap().as_str(), Some("2"));
+        assert_eq!(root.get("d").unwrap().as_str(), Some("2"));
+        let NodeKind::Seq(e) = &root.get("e").unwrap().kind else {
+            panic!("e is a list")
+        };
+        assert_eq!(e[0].get("k").unwrap().as_str(), Some("v"));
+        assert_eq!(e[0].kind, e[1].kind);
     }
 
     #[test]

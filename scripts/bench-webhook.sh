@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Loads the webhook (release build) over TLS on 127.0.0.1 with wrk, posting the AdmissionReview of
+# examples/inference-p95-latency.yaml, beside a floor measured in the same run: the same TLS and
+# HTTP stack answering a fixed allowed review (webhook/benches/floor_server.rs). Prints
+# requests/s, p50/p99/max latency, errors and the webhook's RSS (VmRSS at start, VmHWM at end).
+# Bounded: DURATION seconds per server after a 2 s warm-up; loopback only.
+# Usage: scripts/bench-webhook.sh [DURATION_S=15] [CONNECTIONS=16]
+# Needs wrk (apt-get install -y wrk). Env: WRK_THREADS (2), RUST_LOG (info, as deployed),
+# WEBHOOK_PORT (18443), METRICS_PORT (18080), FLOOR_PORT (18444).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-15}
+connections=${2:-16}
+threads=${WRK_THREADS:-2}
+port=${WEBHOOK_PORT:-18443}
+metrics_port=${METRICS_PORT:-18080}
+floor_port=${FLOOR_PORT:-18444}
+command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 2; }
+target=${CARGO_TARGET_DIR:-target}
+cargo build --release -q -p kedalint-webhook --bin kedalint-webhook --example floor_server --example review_body
+bin=$target/release/kedalint-webhook
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" certs --out-dir "$work/certs" >/dev/null
+"$target/release/examples/review_body" examples/inference-p95-latency.yaml >"$work/review.json"
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("REVIEW"), "r"))
+wrk.body = f:read("*a")
+f:close()
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+LUA
+
+wait_port() { # port: wait until something accepts on 127.0.0.1:port (at most 10 s)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listening on 127.0.0.1:$1" >&2
+  exit 1
+}
+
+# Runs wrk against a port; prints one line: label, rps, p50, p99, max, errors.
+load() { # label port
+  REVIEW="$work/review.json" wrk -t"$threads" -c"$connections" -d2s -s "$work/post.lua" \
+    "https://127.0.0.1:$2/validate" >/dev/null
+  local out
+  out=$(REVIEW="$work/review.json" wrk -t"$threads" -c"$connections" -d"${duration}s" --latency \
+    -s "$work/post.lua" "https://127.0.0.1:$2/validate" | grep '^RESULT')
+  read -r _ requests duration_us socket_errors status_errors p50 p99 max <<<"$out"
+  awk -v l="$1" -v n="$requests" -v d="$duration_us" -v se="$socket_errors" -v st="$status_errors" \
+    -v p50="$p50" -v p99="$p99" -v max="$max" 'BEGIN {
+      printf "%-9s %10.0f req/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   errors %d (socket %d, non-2xx %d)\n",
+        l, n / (d / 1e6), p50 / 1e3, p99 / 1e3, max / 1e3, se + st, se, st }'
+  echo "$1 $requests $duration_us $socket_errors $status_errors $p50 $p99 $max" >>"$work/results"
+}
+
+kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+
+echo "webhook benchmark: $connections connections, $threads wrk threads, ${duration}s each, $(nproc) cores, RUST_LOG=${RUST_LOG:-info}"
+"$target/release/examples/floor_server" "127.0.0.1:$floor_port" "$work/certs" 2>/dev/null &
+pids+=($!)
+wait_port "$floor_port"
+load floor "$floor_port"
+kill "${pids[0]}"
+
+RUST_LOG=${RUST_LOG:-info} "$bin" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics_port" \
+  --cert-dir "$work/certs" 2>"$work/webhook.log" &
+webhook=$!
+pids+=("$webhook")
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null && break
+  sleep 0.1
+done
+rss_start=$(kib "$webhook" VmRSS)
+load webhook "$port"
+hwm=$(kib "$webhook" VmHWM)
+rss_end=$(kib "$webhook" VmRSS)
+awk '{ r[$1] = $2 / ($3 / 1e6); p99[$1] = $7 } END {
+  printf "webhook/floor: throughput %.2f, p99 %.2fx\n", r["webhook"] / r["floor"], p99["webhook"] / p99["floor"] }' "$work/results"
+echo "webhook RSS: ${rss_start} KiB at start, ${rss_end} KiB at end, peak (VmHWM) ${hwm} KiB"
+answers=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep '^kedalint_webhook_requests_total' | tr '\n' ' ')
+echo "webhook answers: $answers"

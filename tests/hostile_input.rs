@@ -1,0 +1,192 @@
+//! Hostile YAML through the real CLI binary, under a 1 GiB address-space limit (`ulimit -v`): each
+//! input must end in a clear finding, not an abort for want of memory or minutes of CPU. Every
+//! input here is small; what it would cost without the limits in `rules/src/source/yaml.rs` is
+//! noted beside it (docs/limits.md).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use kedalint_tests::cli_binary;
+use serde_json::Value;
+
+/// Address space for the child, in KiB. The CLI needs well under 200 MiB for these inputs.
+const MEMORY_KIB: u64 = 1024 * 1024;
+
+/// Runs the CLI on `text` with `ulimit -v`, JSON output, never failing on findings.
+fn lint_limited(dir: &Path, name: &str, text: &str) -> (Output, Duration) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let started = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {MEMORY_KIB} && exec \"$0\" --format json --fail-on never \"$1\""
+        ))
+        .arg(cli_binary())
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
+
+/// The messages of every finding, after checking the run ended normally.
+fn messages(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the CLI did not end normally (killed or aborted: {:?}): {stderr}",
+        out.status
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["code"], f["message"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_large_scalar_copied_by_many_aliases_is_refused_by_its_bytes() {
+    // 1.4 MB that expands to 100,000 copies of 1 MB (100 GB) within the node budget.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("a: &x \"{}\"\nb: [", "x".repeat(1 << 20));
+    text.push_str(&vec!["*x"; 100_000].join(", "));
+    text.push_str("]\n");
+    let (out, _) = lint_limited(dir.path(), "scalar-alias.yaml", &text);
+    let found = messages(&out);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("KL001") && m.contains("bytes of text")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn nested_anchors_are_not_copied_once_per_level() {
+    // 8 MB under 200 nested anchors: copying each anchored node costs 200 x 8 MB.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("k: ");
+    for i in 0..200 {
+        write!(text, "&a{i} [").unwrap();
+    }
+    write!(text, "\"{}\"", "y".repeat(8 << 20)).unwrap();
+    text.push_str(&"]".repeat(200));
+    text.push('\n');
+    let (out, _) = lint_limited(dir.path(), "nested-anchors.yaml", &text);
+    let found = messages(&out);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn many_small_alias_bombs_share_one_budget() {
+    // Each document adds about 66,000 nodes, under a per-document budget of 100,000; 3,000 of
+    // them (750 KB) would be 200 million nodes.
+    let mut doc = String::from(
+        "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for i in 1..5 {
+        let p = i - 1;
+        let aliases = vec![format!("*a{p}"); 9].join(",");
+        writeln!(doc, "a{i}: &a{i} [{aliases}]").unwrap();
+    }
+    let text = vec![doc; 3000].join("---\n");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = lint_limited(dir.path(), "many-bombs.yaml", &text);
+    let found = messages(&out);
+    let refused = found
+        .iter()
+        .filter(|m| m.contains("too many nodes"))
+        .count();
+    assert!(refused >= 2998, "{refused} documents refused");
+}
+
+#[test]
+fn a_merge_of_many_keys_into_many_keys_takes_linear_time() {
+    // 45,000 merged keys against 45,000 written ones: two billion key comparisons when each
+    // merged key is looked up by scanning.
+    let n = 45_000;
+    let mut text = String::from("b: &b {");
+    text.push_str(
+        &(0..n)
+            .map(|i| format!("k{i}: 1"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    text.push_str("}\nu:\n  <<: *b\n");
+    for i in 0..n {
+        writeln!(text, "  z{i}: 1").unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (out, elapsed) = lint_limited(dir.path(), "merge.yaml", &text);
+    messages(&out);
+    // A bound far above the linear cost (well under a second even unoptimised) and far below
+    // the quadratic one (over a minute).
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}
+
+#[test]
+fn an_input_over_32_mib_is_refused_with_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    let text = line.repeat((33 << 20) / line.len());
+    let (out, _) = lint_limited(dir.path(), "huge.yaml", &text);
+    let found = messages(&out);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("KL001") && m.contains("more than the limit of 33554432 bytes")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn nesting_deeper_than_256_levels_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("flow.yaml", "[".repeat(100_000)),
+        (
+            "block.yaml",
+            (0..1000).fold(String::new(), |mut s, i| {
+                writeln!(s, "{}k{i}:", "  ".repeat(i)).unwrap();
+                s
+            }),
+        ),
+    ] {
+        let (out, _) = lint_limited(dir.path(), name, &text);
+        let found = messages(&out);
+        assert!(
+            found.iter().any(|m| m.contains("KL001")),
+            "{name}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn queries_that_panic_the_promql_parser_are_invalid_promql_findings() {
+    // promql-parser panics converting these durations (notes/promql-parser.md §3).
+    for query in [
+        "rate(x[1e20])",
+        "x offset Inf",
+        "sum(x[5m:1e30])",
+        "x offset -1e30",
+    ] {
+        let text = format!(
+            "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: p\nspec:\n  \
+             scaleTargetRef:\n    name: p\n  triggers:\n    - type: prometheus\n      metadata:\n        \
+             serverAddress: http://prometheus:9090\n        query: {query}\n        threshold: \"1\"\n"
+        );
+        let report =
+            kedalint_rules::lint_text("so.yaml", &text, &kedalint_rules::Settings::default());
+        assert!(
+            report.findings.iter().any(|f| f.code == "KL201"),
+            "{query}: {:?}",
+            report.findings
+        );
+    }
+}
