@@ -36,9 +36,13 @@ now_ns() { date +%s%N; }
 
 echo "repository: $files files, $((files * docs)) documents ($(du -sh "$repo" | cut -f1)), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 measure "kedalint, whole repository" "$bin" --format json --fail-on never "$repo"
+report=$(mktemp)
 start=$(now_ns)
-objects=$("$bin" --format json --fail-on never "$repo" | jq .summary.objects)
+"$bin" --format json --fail-on never "$repo" >"$report"
 end=$(now_ns)
+# Counted after the clock stops: jq reading the report in a pipe would share the CPU with the run.
+objects=$(jq .summary.objects "$report")
+rm -f "$report"
 ms=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
 echo "kedalint: ${ms} ms for $objects ScaledObjects = $(awk -v n="$objects" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }') objects/s"
 
