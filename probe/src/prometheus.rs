@@ -11,7 +11,7 @@ use kedalint_rules::facts::{
     parse_sample,
 };
 use kedalint_rules::promql::format_duration;
-use kedalint_rules::source::{LoadLimits, Node, load_stream};
+use kedalint_rules::source::{LoadLimits, load_stream};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -234,24 +234,9 @@ fn job_intervals(yaml: &str) -> BTreeMap<String, Duration> {
     let Some(root) = docs.first().and_then(|d| d.root.as_ref()) else {
         return BTreeMap::new();
     };
-    let global = root
-        .get("global")
-        .and_then(|g| g.get("scrape_interval"))
-        .and_then(Node::as_str)
-        .and_then(parse_duration);
-    root.get("scrape_configs")
-        .and_then(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|j| {
-            let name = j.get("job_name")?.as_str()?.to_owned();
-            let d = j
-                .get("scrape_interval")
-                .and_then(Node::as_str)
-                .and_then(parse_duration)
-                .or(global)?;
-            Some((name, d))
-        })
+    kedalint_rules::scrape::prometheus_config_intervals(root)
+        .1
+        .into_iter()
         .collect()
 }
 

@@ -203,7 +203,11 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
     None
 }
 
-fn config_source(root: &Node, label: String) -> Option<ScrapeSource> {
+/// The global and per-job scrape intervals of a `prometheus.yml` (a job without its own
+/// `scrape_interval` inherits the global one, which defaults to 1m). Also reads the resolved
+/// configuration a live server returns from `/api/v1/status/config`.
+#[must_use]
+pub fn prometheus_config_intervals(root: &Node) -> (Duration, Vec<(String, Duration)>) {
     let global = root
         .get("global")
         .and_then(|g| g.get("scrape_interval"))
@@ -225,6 +229,11 @@ fn config_source(root: &Node, label: String) -> Option<ScrapeSource> {
             Some((name, d))
         })
         .collect();
+    (global, jobs)
+}
+
+fn config_source(root: &Node, label: String) -> Option<ScrapeSource> {
+    let (global, jobs) = prometheus_config_intervals(root);
     Some(ScrapeSource {
         kind: SourceKind::PrometheusConfig,
         label,
