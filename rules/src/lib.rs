@@ -20,6 +20,8 @@ pub mod scrape;
 pub mod settings;
 pub mod source;
 mod suppression;
+#[cfg(test)]
+mod test_rng;
 
 pub use finding::{Edit, Finding, Fix, ObjectRef, Severity};
 pub use lint::{

@@ -13,6 +13,7 @@ mod lex;
 mod parse;
 mod screen;
 mod shape;
+pub(crate) use shape::RATE_FAMILY;
 mod walk;
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use promql_parser::parser::{AggregateExpr, BinaryExpr, Call, Expr, VectorSelecto
 
 use super::{SeriesShape, Signal, SignalKind, TopOperation, Unit};
 
-/// Functions that take a range and return one value per series.
-const RANGE_FUNCTIONS: [&str; 11] = [
+/// Functions over a range that need at least two samples in it (the window rules' family).
+pub(crate) const RATE_FAMILY: [&str; 9] = [
     "rate",
     "irate",
     "increase",
@@ -21,9 +21,12 @@ const RANGE_FUNCTIONS: [&str; 11] = [
     "predict_linear",
     "changes",
     "resets",
-    "holt_winters",
-    "double_exponential_smoothing",
 ];
+
+/// Functions that take a range and return one value per series.
+fn is_range_function(name: &str) -> bool {
+    RATE_FAMILY.contains(&name) || matches!(name, "holt_winters" | "double_exponential_smoothing")
+}
 
 /// Functions whose result keeps the value's meaning and unit (looked through for unit and top operation).
 const VALUE_PRESERVING: [&str; 11] = [
@@ -441,7 +444,7 @@ pub(crate) fn top_operation(e: &Expr) -> TopOperation {
                         .map_or(TopOperation::Other, |a| top_operation(a))
                 }
             } else if name.ends_with("_over_time") && !name.starts_with("absent")
-                || RANGE_FUNCTIONS.contains(&name)
+                || is_range_function(name)
                 || VALUE_PRESERVING.contains(&name)
             {
                 series_arg(c).map_or(TopOperation::Other, top_operation)
@@ -669,7 +672,7 @@ fn call_dim(c: &Call) -> (Dim, f64) {
             (Dim::Unknown, 1.0)
         }
         _ if name.ends_with("_over_time")
-            || RANGE_FUNCTIONS.contains(&name)
+            || is_range_function(name)
             || VALUE_PRESERVING.contains(&name) =>
         {
             inner()

@@ -992,21 +992,7 @@ const CORPUS: [&str; 32] = [
     "max(rate(a_total[1m])) atan2 min(b)",
 ];
 
-/// A deterministic xorshift generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n as u64)).expect("fits")
-    }
-}
+use crate::test_rng::Rng;
 
 fn mutate(rng: &mut Rng, query: &str) -> String {
     const INSERTS: [&str; 12] = [

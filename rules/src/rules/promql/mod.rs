@@ -192,19 +192,6 @@ pub(crate) fn is_vector(a: &Analysis) -> bool {
     a.result_type == ValueType::Vector
 }
 
-/// Functions over a range that need at least two samples in it.
-const RATE_FAMILY: &[&str] = &[
-    "rate",
-    "irate",
-    "increase",
-    "delta",
-    "idelta",
-    "deriv",
-    "predict_linear",
-    "changes",
-    "resets",
-];
-
 /// How a range function reads its window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Family {
@@ -216,7 +203,7 @@ pub(crate) enum Family {
 
 impl Family {
     fn of(function: &str) -> Option<Self> {
-        if RATE_FAMILY.contains(&function) {
+        if crate::promql::RATE_FAMILY.contains(&function) {
             Some(Self::TwoSamples)
         } else if function.ends_with("_over_time") {
             Some(Self::OneSample)
