@@ -145,6 +145,85 @@ fn an_input_over_32_mib_is_refused_with_its_size() {
     );
 }
 
+/// Runs the CLI with `args` under `ulimit -v`, standard input from `stdin`.
+fn run_limited(args: &[&str], stdin: std::process::Stdio) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(cli_binary())
+        .args(args)
+        .stdin(stdin)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_file_far_over_the_limit_costs_the_limit_in_memory_not_its_size() {
+    // A sparse 4 GiB file (no disk blocks): read whole, it needs 4 GiB against the 1 GiB limit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.yaml");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let out = run_limited(
+        &[
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            path.to_str().unwrap(),
+        ],
+        std::process::Stdio::null(),
+    );
+    let found = messages(&out);
+    assert!(
+        found.iter().any(|m| m.contains("KL001")
+            && m.contains("input is 4294967296 bytes, more than the limit of 33554432 bytes")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_endless_input_ends_at_the_limit_instead_of_hanging() {
+    // /dev/zero never ends: read whole, it runs until the address-space limit aborts the CLI.
+    for (args, stdin) in [
+        (vec!["-"], std::fs::File::open("/dev/zero").unwrap().into()),
+        (vec!["/dev/zero"], std::process::Stdio::null()),
+    ] {
+        let mut all = vec!["--format", "json", "--fail-on", "never"];
+        all.extend(args);
+        let out = run_limited(&all, stdin);
+        let found = messages(&out);
+        assert!(
+            found.iter().any(|m| m.contains("KL001")
+                && m.contains("input is more than the limit of 33554432 bytes")),
+            "{all:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn fix_refuses_to_pass_an_oversized_stdin_through_as_empty() {
+    // As a filter (`--fix -`), an input it could not read whole must not come out as "".
+    let out = run_limited(
+        &["--fix", "--fail-on", "never", "-"],
+        std::fs::File::open("/dev/zero").unwrap().into(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{} bytes on stdout",
+        out.stdout.len()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`<stdin>` is over the 32 MiB input limit"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn nesting_deeper_than_256_levels_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use kedalint_rules::SourceFile;
+use kedalint_rules::source::MAX_INPUT_BYTES;
 
 use crate::{Error, Result};
 
@@ -28,14 +29,7 @@ pub fn collect(paths: &[String]) -> Result<Vec<Loaded>> {
     };
     for p in paths {
         if p == "-" {
-            let mut buf = Vec::new();
-            out.push(match std::io::stdin().read_to_end(&mut buf) {
-                Ok(_) => text(STDIN_NAME, buf),
-                Err(source) => Err(Error::Io {
-                    path: STDIN_NAME.to_owned(),
-                    source,
-                }),
-            });
+            out.push(read_limited(STDIN_NAME, std::io::stdin().lock(), None));
             continue;
         }
         let path = Path::new(p);
@@ -95,13 +89,38 @@ fn display(path: &Path) -> String {
 }
 
 fn read(path: &Path) -> Loaded {
-    match std::fs::read(path) {
-        Ok(bytes) => text(&display(path), bytes),
-        Err(source) => Err(Error::Io {
-            path: display(path),
+    let name = display(path);
+    let io = |source| Error::Io {
+        path: name.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    // A regular file's length names its size in the finding; a FIFO or device has none.
+    let size = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    read_limited(&name, file, size)
+}
+
+/// Reads at most one byte more than [`MAX_INPUT_BYTES`]: an input over the limit becomes one
+/// `KL001` naming its size (when `size` knows it) without holding more than the limit in memory,
+/// and an endless stream (`/dev/zero`, a pipe that never closes its end after 32 MiB) ends.
+fn read_limited(name: &str, reader: impl Read, size: Option<u64>) -> Loaded {
+    let limit = MAX_INPUT_BYTES as u64;
+    let mut buf = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|source| Error::Io {
+            path: name.to_owned(),
             source,
-        }),
+        })?;
+    if buf.len() as u64 > limit {
+        return Ok(SourceFile::oversized(name, size.filter(|s| *s > limit)));
     }
+    text(name, buf)
 }
 
 fn text(name: &str, bytes: Vec<u8>) -> Loaded {

@@ -157,10 +157,12 @@ pub fn fix_all(files: Vec<SourceFile>, settings: &Settings, unsafe_fixes: bool) 
                     .filter_map(|f| f.fix.as_ref())
                     .filter(|f| applies(f, unsafe_fixes));
                 let (text, n) = apply_fixes(&l.file.text, fixes);
-                if text != l.file.text {
-                    changed = true;
-                    *count += n;
+                if text == l.file.text {
+                    // Unchanged files keep what they were read as (an oversized input stays one).
+                    return l.file.clone();
                 }
+                changed = true;
+                *count += n;
                 SourceFile::new(l.file.name.clone(), text)
             })
             .collect();

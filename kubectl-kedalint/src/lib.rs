@@ -33,6 +33,12 @@ pub enum Error {
     /// A flag value is wrong.
     #[error("{0}")]
     Usage(String),
+    /// Standard input over the 32 MiB input limit given to `--fix`, which would otherwise pass an
+    /// empty text through as the "fixed" file.
+    #[error(
+        "`{0}` is over the 32 MiB input limit: --fix cannot pass it through, so nothing was written"
+    )]
+    TooLargeToFix(String),
     /// An output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {

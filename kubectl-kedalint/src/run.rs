@@ -276,10 +276,17 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         }
     }
     if let Some((changes, note)) = fixed {
-        let stdin_text = linted
-            .iter()
-            .find(|l| l.file.name == discover::STDIN_NAME)
-            .map(|l| l.file.text.as_str());
+        let stdin = linted.iter().find(|l| l.file.name == discover::STDIN_NAME);
+        let stdin_text = match stdin {
+            Some(l) if l.file.oversized_size().is_some() => {
+                if !args.diff {
+                    read_errors.push(Error::TooLargeToFix(l.file.name.clone()));
+                }
+                None
+            }
+            Some(l) => Some(l.file.text.as_str()),
+            None => None,
+        };
         fix::emit(&changes, stdin_text, args.diff)?;
         eprintln!("kubectl-kedalint: {note}");
     }

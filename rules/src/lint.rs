@@ -10,7 +10,9 @@ use crate::model::{Object, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
 use crate::scrape::{ScrapeSource, source_of};
 use crate::settings::Settings;
-use crate::source::{Document, LoadLimits, Node, SourceFile, from_json, load_stream};
+use crate::source::{
+    Document, LoadLimits, Node, SourceFile, from_json, load_stream, oversized_input,
+};
 use crate::suppression;
 
 /// What other documents of the input, and online checks when they ran, tell about the objects
@@ -63,7 +65,11 @@ impl ParsedFile {
     /// Parses a file.
     #[must_use]
     pub fn parse(file: SourceFile) -> Self {
-        let documents = load_stream(&file.text, LoadLimits::default());
+        let limits = LoadLimits::default();
+        let documents = match file.oversized_size() {
+            Some(size) => vec![oversized_input(size, limits.max_bytes)],
+            None => load_stream(&file.text, limits),
+        };
         Self { file, documents }
     }
 }

@@ -11,7 +11,7 @@ mod yaml;
 
 pub use json::from_json;
 pub use path::{FieldPath, PathSegment};
-pub use yaml::{LoadLimits, load_stream};
+pub use yaml::{LoadLimits, MAX_INPUT_BYTES, load_stream, oversized_input};
 
 use std::ops::Range;
 
@@ -292,6 +292,8 @@ pub struct SourceFile {
     /// The full text.
     pub text: String,
     line_starts: Vec<usize>,
+    /// Set when the input was over [`MAX_INPUT_BYTES`] and not read: its size, when known.
+    oversized: Option<Option<u64>>,
 }
 
 impl SourceFile {
@@ -306,7 +308,25 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            oversized: None,
         }
+    }
+
+    /// An input over [`MAX_INPUT_BYTES`] that was not read in full: linting it gives one `KL001`
+    /// naming `size` (when known) and the limit. Lets a reader stop at the limit, so a 1 GB file
+    /// costs 32 MiB of memory, not 1 GB, and an endless pipe does not hang.
+    #[must_use]
+    pub fn oversized(name: impl Into<String>, size: Option<u64>) -> Self {
+        Self {
+            oversized: Some(size),
+            ..Self::new(name, String::new())
+        }
+    }
+
+    /// For an input made by [`SourceFile::oversized`], its size when known.
+    #[must_use]
+    pub fn oversized_size(&self) -> Option<Option<u64>> {
+        self.oversized
     }
 
     /// 1-based line and 1-based column (counting characters) of a byte offset.

@@ -22,14 +22,33 @@ pub struct LoadLimits {
     pub max_bytes: usize,
 }
 
+/// The largest input read, in bytes (32 MiB): [`LoadLimits::max_bytes`] by default, and what a
+/// reader of files or stdin needs to hold in memory at most before it can say a file is too large.
+pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
+
 impl Default for LoadLimits {
     fn default() -> Self {
         Self {
             max_depth: 256,
             max_alias_expansion: 100_000,
             max_alias_bytes: 4 * 1024 * 1024,
-            max_bytes: 32 * 1024 * 1024,
+            max_bytes: MAX_INPUT_BYTES,
         }
+    }
+}
+
+/// The one document of an input over `limit` bytes: an error naming its size when known (a
+/// regular file's length), or only that it is over the limit (a pipe read no further).
+#[must_use]
+pub fn oversized_input(size: Option<u64>, limit: usize) -> Document {
+    let message = match size {
+        Some(size) => format!("input is {size} bytes, more than the limit of {limit} bytes"),
+        None => format!("input is more than the limit of {limit} bytes"),
+    };
+    Document {
+        index: 0,
+        root: None,
+        error: Some(DocumentError { message, offset: 0 }),
     }
 }
 
@@ -58,18 +77,7 @@ struct Budget {
 #[must_use]
 pub fn load_stream(src: &str, limits: LoadLimits) -> Vec<Document> {
     if src.len() > limits.max_bytes {
-        return vec![Document {
-            index: 0,
-            root: None,
-            error: Some(DocumentError {
-                message: format!(
-                    "input is {} bytes, more than the limit of {} bytes",
-                    src.len(),
-                    limits.max_bytes
-                ),
-                offset: 0,
-            }),
-        }];
+        return vec![oversized_input(Some(src.len() as u64), limits.max_bytes)];
     }
     let mut options = Options::default();
     options.set_emit_comments(false);
