@@ -7,6 +7,7 @@
 //! [`ProbeConfig::concurrency`] requests in flight, and answers capped in size. Credentials are
 //! never read: only what the trigger's metadata says (`customHeaders`) is sent.
 
+#[cfg(feature = "cluster")]
 pub mod cluster;
 mod http;
 pub mod inputs;
@@ -33,9 +34,11 @@ pub enum Error {
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),
     /// The kubeconfig could not be read or used.
+    #[cfg(feature = "cluster")]
     #[error("cannot use the kubeconfig")]
     Kubeconfig(#[source] kube::Error),
     /// The Kubernetes API answered with an error.
+    #[cfg(feature = "cluster")]
     #[error("cannot read {what} from the cluster")]
     Kube {
         /// What was being read.
