@@ -111,6 +111,53 @@ async fn headers_trickled_byte_by_byte_are_cut_at_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn a_body_trickled_byte_by_byte_is_cut_at_the_request_timeout() {
+    // Headers arrive at once, so the header timeout is satisfied; the declared body then comes
+    // one byte every 50 ms (50 s in all). Only the whole-request timeout ends it.
+    let (running, ca, _volume) = started_with(Limits {
+        request_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    })
+    .await;
+    let tls = raw_tls(&ca.ca_pem, running.addr).await;
+    let (mut reader, mut writer) = tokio::io::split(tls);
+    let trickle = tokio::spawn(async move {
+        let head = b"POST /validate HTTP/1.1\r\nHost: kedalint\r\n\
+            Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+        if writer.write_all(head).await.is_err() || writer.flush().await.is_err() {
+            return;
+        }
+        for _ in 0..1000 {
+            if writer.write_all(b" ").await.is_err() || writer.flush().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0_u8; 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let took = started.elapsed();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 503"),
+        "after {took:?}: {answer:?}"
+    );
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    running.stop().await;
+}
+
+#[tokio::test]
 async fn a_connection_silent_after_the_handshake_is_closed() {
     let (running, ca, _volume) = started_with(Limits {
         header_read_timeout: Duration::from_millis(500),
