@@ -46,6 +46,15 @@ rm -f "$report"
 ms=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
 echo "kedalint: ${ms} ms for $objects ScaledObjects = $(awk -v n="$objects" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }') objects/s"
 
+# The same run held to one core: what linting files in parallel gains on this machine.
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+  start=$(now_ns)
+  taskset -c 0 "$bin" --format json --fail-on never "$repo" >/dev/null
+  end=$(now_ns)
+  ms1=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
+  echo "kedalint on one core (taskset -c 0): ${ms1} ms; parallel speed-up on $(nproc) cores: $(awk -v a="$ms1" -v b="$ms" 'BEGIN { printf "%.2f", a / b }')x"
+fi
+
 one="$repo/team-0/app-0.yaml"
 measure "kedalint, one file (pre-commit)" "$bin" --fail-on never "$one"
 runs=20
