@@ -20,30 +20,11 @@ target=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p kedalint-webhook --bin kedalint-webhook --example floor_server --example review_body
 bin=$target/release/kedalint-webhook
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib/webhook-load.sh
 
 "$bin" certs --out-dir "$work/certs" >/dev/null
 "$target/release/examples/review_body" examples/inference-p95-latency.yaml >"$work/review.json"
-cat >"$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("REVIEW"), "r"))
-wrk.body = f:read("*a")
-f:close()
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(99), latency.max))
-end
-LUA
+write_post_lua
 
 wait_port() { # port: wait until something accepts on 127.0.0.1:port (at most 10 s)
   for _ in $(seq 100); do
@@ -69,8 +50,6 @@ load() { # label port
   echo "$1 $requests $duration_us $socket_errors $status_errors $p50 $p99 $max" >>"$work/results"
 }
 
-kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
-
 echo "webhook benchmark: $connections connections, $threads wrk threads, ${duration}s each, $(nproc) cores, RUST_LOG=${RUST_LOG:-info}"
 "$target/release/examples/floor_server" "127.0.0.1:$floor_port" "$work/certs" 2>/dev/null &
 pids+=($!)
@@ -82,10 +61,7 @@ RUST_LOG=${RUST_LOG:-info} "$bin" --listen "127.0.0.1:$port" --metrics-listen "1
   --cert-dir "$work/certs" 2>"$work/webhook.log" &
 webhook=$!
 pids+=("$webhook")
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null && break
-  sleep 0.1
-done
+wait_ready "$metrics_port"
 rss_start=$(kib "$webhook" VmRSS)
 load webhook "$port"
 hwm=$(kib "$webhook" VmHWM)

@@ -23,14 +23,7 @@ target=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p kedalint-webhook --bin kedalint-webhook --example review_body
 bin=$target/release/kedalint-webhook
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib/webhook-load.sh
 
 # A volume like the kubelet's: ..data_N/ holds the files, ..data -> ..data_N, name -> ..data/name.
 volume_swap() { # dir version source_dir files...
@@ -49,29 +42,14 @@ printf 'webhook:\n  mode: enforce\n' >"$work/conf1/.kedalint.yaml"
 printf 'webhook:\n  mode: warn\n' >"$work/conf2/.kedalint.yaml"
 volume_swap "$work/config" 1 "$work/conf1" .kedalint.yaml
 "$target/release/examples/review_body" examples/inference-p95-latency.yaml >"$work/review.json"
-cat >"$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("REVIEW"), "r"))
-wrk.body = f:read("*a")
-f:close()
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d\n", summary.requests,
-    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(99)))
-end
-LUA
+write_post_lua
 
 RUST_LOG=${RUST_LOG:-info} "$bin" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics_port" \
   --cert-dir "$work/certs" --config "$work/config/.kedalint.yaml" --poll-interval-ms 500 \
   2>"$work/webhook.log" &
 webhook=$!
 pids+=("$webhook")
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null && break
-  sleep 0.1
-done
-kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+wait_ready "$metrics_port"
 served_fingerprint() {
   openssl s_client -connect "127.0.0.1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256
 }
@@ -114,8 +92,8 @@ echo "t=$((seconds / 2))s configuration swapped (enforce -> warn): reloaded: $re
 wait "$wrk_pid" "$close_pid"
 rss_end=$(kib "$webhook" VmRSS)
 hwm=$(kib "$webhook" VmHWM)
-read -r _ wrk_requests wrk_socket wrk_status wrk_p99 < <(grep '^RESULT' "$work/wrk.out")
-read -r _ close_requests close_socket close_status _ < <(grep '^RESULT' "$work/wrk-close.out")
+read -r _ wrk_requests _ wrk_socket wrk_status _ wrk_p99 _ < <(grep '^RESULT' "$work/wrk.out")
+read -r _ close_requests _ close_socket close_status _ < <(grep '^RESULT' "$work/wrk-close.out")
 allowed_after=$(metric 'kedalint_webhook_requests_total{result="allowed"}')
 denied_after=$(metric 'kedalint_webhook_requests_total{result="denied"}')
 errors=$((wrk_socket + wrk_status + close_socket + close_status))

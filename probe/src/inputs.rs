@@ -37,6 +37,26 @@ pub struct ProbeInput {
     pub bucket_metrics: Vec<String>,
 }
 
+impl ProbeInput {
+    /// `query` against `address` as a trigger with nothing else set would send it: the address
+    /// unmapped, no headers, parameters or namespace, no credentials, KEDA's default timeout.
+    #[must_use]
+    pub fn new(address: &str, query: &str) -> Self {
+        Self {
+            address: normalise(address),
+            url: normalise(address),
+            query: query.trim().to_owned(),
+            custom_headers: Vec::new(),
+            query_parameters: Vec::new(),
+            namespace: None,
+            keda_timeout: KEDA_DEFAULT_TIMEOUT,
+            brings_credentials: false,
+            selectors: Vec::new(),
+            bucket_metrics: Vec::new(),
+        }
+    }
+}
+
 /// Normalises an address the way `Facts::server` looks it up.
 #[must_use]
 pub fn normalise(address: &str) -> String {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::finding::ObjectRef;
-use crate::source::{Entry, FieldPath, Node};
+use crate::source::{Entry, FieldPath, Node, ScalarType};
 
 /// API group of KEDA v2 objects.
 pub const KEDA_GROUP: &str = "keda.sh";
@@ -336,6 +336,21 @@ impl<'a> Trigger<'a> {
     pub fn meta(&self, key: &str) -> Option<&'a str> {
         let v = self.meta_entry(key)?.value.as_str()?.trim();
         (!v.is_empty()).then_some(v)
+    }
+
+    /// The metadata `keys` written as YAML strings, with their entry and trimmed, non-empty text.
+    /// Values of other types are left to KL004, which reports every non-string metadata value.
+    #[must_use]
+    pub fn string_meta(&self, keys: &[&'static str]) -> Vec<(&'static str, &'a Entry, &'a str)> {
+        keys.iter()
+            .filter_map(|&key| {
+                let e = self.meta_entry(key)?;
+                if e.value.scalar_type() != Some(ScalarType::Str) {
+                    return None;
+                }
+                Some((key, e, self.meta(key)?))
+            })
+            .collect()
     }
 
     /// `metricType` (trigger level).

@@ -522,18 +522,7 @@ mod tests {
     }
 
     fn input(url: &str) -> ProbeInput {
-        ProbeInput {
-            address: url.to_owned(),
-            url: url.to_owned(),
-            query: "up".to_owned(),
-            custom_headers: Vec::new(),
-            query_parameters: Vec::new(),
-            namespace: None,
-            keda_timeout: Duration::from_secs(3),
-            brings_credentials: false,
-            selectors: Vec::new(),
-            bucket_metrics: Vec::new(),
-        }
+        ProbeInput::new(url, "up")
     }
 
     #[tokio::test]

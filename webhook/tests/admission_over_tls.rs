@@ -199,12 +199,7 @@ async fn an_oversized_body_is_rejected_with_413() {
         // see the reset before the answer. The metric proves the server refused it.
         Err(e) => eprintln!("client saw the connection close before the 413: {e}"),
     }
-    let metrics = reqwest::get(running.metrics_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = running.metrics().await;
     assert!(
         metrics.contains("kedalint_webhook_requests_total{result=\"error\"} 1\n"),
         "{metrics}"

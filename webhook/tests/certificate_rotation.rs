@@ -115,12 +115,7 @@ async fn a_symlink_swap_rotates_the_certificate_without_failing_a_request() {
     );
     eprintln!("{} requests during rotation, none failed", seen.len());
 
-    let metrics = reqwest::get(running.metrics_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = running.metrics().await;
     assert!(
         metrics.contains("kedalint_webhook_certificate_reloads_total{result=\"success\"} 2\n"),
         "{metrics}"

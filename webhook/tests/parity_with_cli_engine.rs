@@ -125,12 +125,7 @@ async fn webhook_findings_equal_the_cli_engine_for_every_example() {
         compared - 3
     );
     // Info findings are not in the response; they are counted, the same as the engine reports.
-    let metrics = reqwest::get(running.metrics_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = running.metrics().await;
     let mut by_code = std::collections::BTreeMap::<String, u64>::new();
     for (_, object) in &objects {
         for f in kedalint_rules::lint_value(object, &settings, &Default::default()) {

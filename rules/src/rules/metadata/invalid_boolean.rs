@@ -2,7 +2,6 @@ use crate::checker::{Checker, Loc};
 use crate::keda::parse_go_bool;
 use crate::model::Trigger;
 use crate::registry::declare_rule;
-use crate::source::ScalarType;
 
 declare_rule! {
     /// ## What it does
@@ -28,16 +27,7 @@ declare_rule! {
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>) {
-    for key in ["ignoreNullValues", "unsafeSsl"] {
-        let Some(e) = trigger.meta_entry(key) else {
-            continue;
-        };
-        if e.value.scalar_type() != Some(ScalarType::Str) {
-            continue; // KL004 reports non-strings.
-        }
-        let Some(text) = trigger.meta(key) else {
-            continue;
-        };
+    for (key, e, text) in trigger.string_meta(&["ignoreNullValues", "unsafeSsl"]) {
         if parse_go_bool(text).is_some() {
             continue;
         }

@@ -2,7 +2,6 @@ use crate::checker::{Checker, Loc};
 use crate::keda::is_json_number;
 use crate::model::Trigger;
 use crate::registry::declare_rule;
-use crate::source::ScalarType;
 
 declare_rule! {
     /// ## What it does
@@ -32,16 +31,7 @@ declare_rule! {
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>) {
-    for key in ["threshold", "activationThreshold"] {
-        let Some(e) = trigger.meta_entry(key) else {
-            continue;
-        };
-        if e.value.scalar_type() != Some(ScalarType::Str) {
-            continue; // KL004 reports non-strings.
-        }
-        let Some(text) = trigger.meta(key) else {
-            continue;
-        };
+    for (key, e, text) in trigger.string_meta(&["threshold", "activationThreshold"]) {
         if is_json_number(text) {
             continue;
         }
