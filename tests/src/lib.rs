@@ -33,6 +33,8 @@ pub fn shared() -> Option<PathBuf> {
 }
 
 /// The `kubectl-kedalint` binary built by `cargo test --workspace` next to the test executables.
+/// `cargo test -p kedalint-tests` alone does not rebuild it: after changing the CLI, run the
+/// workspace (or `cargo build -p kubectl-kedalint` first), or these tests see the old binary.
 #[must_use]
 pub fn cli_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
