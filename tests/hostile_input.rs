@@ -19,17 +19,30 @@ fn lint_limited(dir: &Path, name: &str, text: &str) -> (Output, Duration) {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let started = Instant::now();
-    let out = Command::new("sh")
+    let out = run_limited(
+        &[
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            path.to_str().unwrap(),
+        ],
+        std::process::Stdio::null(),
+    );
+    (out, started.elapsed())
+}
+
+/// Runs the CLI with `args` under `ulimit -v`, standard input from `stdin`.
+fn run_limited(args: &[&str], stdin: std::process::Stdio) -> Output {
+    Command::new("sh")
         .arg("-c")
-        .arg(format!(
-            "ulimit -v {MEMORY_KIB} && exec \"$0\" --format json --fail-on never \"$1\""
-        ))
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
         .arg(cli_binary())
-        .arg(&path)
+        .args(args)
+        .stdin(stdin)
         .env("NO_COLOR", "1")
         .output()
-        .unwrap();
-    (out, started.elapsed())
+        .unwrap()
 }
 
 /// The messages of every finding, after checking the run ended normally.
@@ -143,19 +156,6 @@ fn an_input_over_32_mib_is_refused_with_its_size() {
             .any(|m| m.contains("KL001") && m.contains("more than the limit of 33554432 bytes")),
         "{found:?}"
     );
-}
-
-/// Runs the CLI with `args` under `ulimit -v`, standard input from `stdin`.
-fn run_limited(args: &[&str], stdin: std::process::Stdio) -> Output {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
-        .arg(cli_binary())
-        .args(args)
-        .stdin(stdin)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 #[test]

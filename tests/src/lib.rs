@@ -79,16 +79,7 @@ pub fn run_cli(args: &[&str], stdin: Option<&str>, cwd: &Path) -> Output {
 /// Lints one file on disk with the given settings and returns it ready to render.
 #[must_use]
 pub fn lint_path(path: &Path, settings: &Settings) -> Linted {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let name = path
-        .strip_prefix(workspace())
-        .unwrap_or(path)
-        .display()
-        .to_string();
-    kubectl_kedalint::run::lint_all(vec![SourceFile::new(name, text)], settings)
-        .pop()
-        .expect("one file")
+    lint_path_with_facts(path, settings, Facts::default())
 }
 
 /// Lints one file on disk with the given settings and online facts.
