@@ -11,6 +11,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
+use time::{Duration as TimeDuration, OffsetDateTime, Time};
 
 use crate::error::{Error, Result};
 
@@ -65,9 +66,7 @@ pub struct GeneratedCerts {
 /// # Errors
 /// Key generation or signing failed.
 pub fn generate_certs(request: &CertRequest) -> Result<GeneratedCerts> {
-    let ((y0, m0, d0), (y1, m1, d1)) = validity(request.valid_days);
-    let now = rcgen::date_time_ymd(y0, m0, d0);
-    let until = rcgen::date_time_ymd(y1, m1, d1);
+    let (now, until) = validity(request.valid_days);
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     let mut ca_name = DistinguishedName::new();
@@ -99,31 +98,13 @@ pub fn generate_certs(request: &CertRequest) -> Result<GeneratedCerts> {
     })
 }
 
-/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    (year as i32, month as u8, day as u8)
-}
-
-/// The validity window: from yesterday (clocks that lag behind this machine still accept the
-/// certificate) to `valid_days` from today.
-/// (rcgen takes the `time` crate's date type, which it does not re-export; dates are built here.)
-fn validity(valid_days: u32) -> ((i32, u8, u8), (i32, u8, u8)) {
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs() / 86_400).unwrap_or(0));
+/// The validity window, at midnight UTC: from yesterday (clocks that lag behind this machine
+/// still accept the certificate) to `valid_days` from today.
+fn validity(valid_days: u32) -> (OffsetDateTime, OffsetDateTime) {
+    let today = OffsetDateTime::now_utc().replace_time(Time::MIDNIGHT);
     (
-        civil_from_days(today - 1),
-        civil_from_days(today + i64::from(valid_days)),
+        today - TimeDuration::days(1),
+        today + TimeDuration::days(i64::from(valid_days)),
     )
 }
 
@@ -252,11 +233,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates_are_right_around_leap_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(19_783), (2024, 3, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    fn validity_runs_from_yesterday_midnight_utc_for_the_days_asked() {
+        let now = OffsetDateTime::now_utc();
+        let (from, until) = validity(365);
+        for t in [from, until] {
+            assert_eq!(t.time(), Time::MIDNIGHT, "{t}");
+            assert!(t.offset().is_utc(), "{t}");
+        }
+        // Yesterday's midnight: between one and two days before now (now may cross midnight).
+        assert!(from <= now - TimeDuration::days(1), "{from} vs {now}");
+        assert!(from >= now - TimeDuration::days(2), "{from} vs {now}");
+        assert_eq!(until - from, TimeDuration::days(366));
     }
 
     #[test]
