@@ -63,8 +63,9 @@ enum Command {
         /// Directory to write into (created if missing).
         #[arg(long)]
         out_dir: PathBuf,
-        /// Validity of the certificates, in days.
-        #[arg(long, default_value_t = 365)]
+        /// Validity of the certificates, in days (1 to 36500). 0 would write a certificate that
+        /// has already expired; far larger values pass the last date X.509 can hold.
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36_500))]
         days: u32,
         /// Name of the Secret in secret.yaml.
         #[arg(long, default_value = "kedalint-webhook-tls")]

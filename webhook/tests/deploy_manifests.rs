@@ -241,6 +241,26 @@ fn the_cert_manager_overlay_injects_the_ca_and_issues_the_mounted_secret() {
 }
 
 #[test]
+fn certs_refuses_a_validity_that_is_already_over_or_past_year_9999() {
+    // 0 days ends at today's midnight, already past; millions of days overflow the date type.
+    for days in ["0", "4000000"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_kedalint-webhook"))
+            .args(["certs", "--days", days, "--out-dir"])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--days {days}: {stderr}");
+        assert!(
+            stderr.contains("--days") && !stderr.contains("panicked"),
+            "--days {days}: {stderr}"
+        );
+        assert!(!tmp.path().join("tls.crt").exists(), "--days {days}");
+    }
+}
+
+#[test]
 fn the_self_signed_overlay_renders_with_files_from_the_certs_subcommand() {
     if !kubectl_available() {
         return;
