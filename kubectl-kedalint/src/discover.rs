@@ -20,6 +20,50 @@ pub type Loaded = std::result::Result<SourceFile, Error>;
 /// # Errors
 /// [`Error::MissingPath`] for a path that does not exist.
 pub fn collect(paths: &[String]) -> Result<Vec<Loaded>> {
+    Ok(list(paths)?.iter().map(Input::load).collect())
+}
+
+/// One input of a run, not read yet (so a large repository is read one file at a time, twice:
+/// once for the context other files need, once to lint).
+#[derive(Debug)]
+pub enum Input {
+    /// A file, read each time it is loaded.
+    File(PathBuf),
+    /// Standard input, read once when listed (it cannot be read again).
+    Stdin(Loaded),
+    /// A directory that could not be listed.
+    Unreadable(Error),
+}
+
+impl Input {
+    /// Reads the input (again, for a file).
+    #[must_use]
+    pub fn load(&self) -> Loaded {
+        match self {
+            Self::File(path) => read(path),
+            Self::Stdin(Ok(file)) => Ok(file.clone()),
+            Self::Stdin(Err(e)) | Self::Unreadable(e) => Err(again(e)),
+        }
+    }
+}
+
+/// The same error once more: each pass over the inputs reports what it could not read.
+fn again(e: &Error) -> Error {
+    match e {
+        Error::Io { path, source } => Error::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        Error::NotText(name) => Error::NotText(name.clone()),
+        other => Error::Usage(other.to_string()),
+    }
+}
+
+/// Expands the command-line paths into inputs, in the order they are linted and reported.
+///
+/// # Errors
+/// [`Error::MissingPath`] for a path that does not exist.
+pub fn list(paths: &[String]) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     let defaults = [".".to_owned()];
     let paths = if paths.is_empty() {
@@ -29,18 +73,24 @@ pub fn collect(paths: &[String]) -> Result<Vec<Loaded>> {
     };
     for p in paths {
         if p == "-" {
-            out.push(read_limited(STDIN_NAME, std::io::stdin().lock(), None));
+            out.push(Input::Stdin(read_limited(
+                STDIN_NAME,
+                std::io::stdin().lock(),
+                None,
+            )));
             continue;
         }
         let path = Path::new(p);
         let meta = std::fs::metadata(path).map_err(|_| Error::MissingPath(p.clone()))?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files, &mut out);
+            let mut errors = Vec::new();
+            walk(path, &mut files, &mut errors);
+            out.extend(errors.into_iter().map(Input::Unreadable));
             files.sort();
-            out.extend(files.into_iter().map(|f| read(&f)));
+            out.extend(files.into_iter().map(Input::File));
         } else {
-            out.push(read(path));
+            out.push(Input::File(path.to_path_buf()));
         }
     }
     Ok(out)
@@ -53,14 +103,14 @@ fn is_manifest(path: &Path) -> bool {
     )
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Loaded>) {
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(source) => {
-            errors.push(Err(Error::Io {
+            errors.push(Error::Io {
                 path: dir.display().to_string(),
                 source,
-            }));
+            });
             return;
         }
     };

@@ -8,8 +8,10 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
+use std::time::Duration;
 
 use kedalint_rules::{Fix, Settings, SourceFile};
+use similar::{Algorithm, TextDiff};
 
 use crate::discover::STDIN_NAME;
 use crate::render::Linted;
@@ -242,166 +244,26 @@ pub fn emit(changes: &[Change], stdin_text: Option<&str>, dry_run: bool) -> Resu
 /// Context lines around each change in [`unified_diff`].
 const CONTEXT: usize = 3;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Equal,
-    Delete,
-    Insert,
-}
-
-/// The shortest edit script from `a` to `b` (Myers' O(ND) algorithm), after trimming the common
-/// head and tail so the search only covers the changed middle.
-fn diff_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
-    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut ops = vec![Op::Equal; head];
-    ops.extend(myers(ma, mb));
-    ops.extend(std::iter::repeat_n(Op::Equal, tail));
-    ops
-}
-
-#[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)]
-fn myers(a: &[&str], b: &[&str]) -> Vec<Op> {
-    let (n, m) = (a.len() as isize, b.len() as isize);
-    let max = n + m;
-    let off = max + 1;
-    let mut v = vec![0isize; (2 * max + 3) as usize];
-    // trace[d] holds v[k] for k in -(d+1)..=d+1 as it was before step d.
-    let mut trace: Vec<Vec<isize>> = Vec::new();
-    let mut end_d = 0;
-    'search: for d in 0..=max {
-        trace.push(v[(off - d - 1) as usize..=(off + d + 1) as usize].to_vec());
-        let mut k = -d;
-        while k <= d {
-            let down = k == -d || (k != d && v[(off + k - 1) as usize] < v[(off + k + 1) as usize]);
-            let mut x = if down {
-                v[(off + k + 1) as usize]
-            } else {
-                v[(off + k - 1) as usize] + 1
-            };
-            let mut y = x - k;
-            while x < n && y < m && a[x as usize] == b[y as usize] {
-                x += 1;
-                y += 1;
-            }
-            v[(off + k) as usize] = x;
-            if x >= n && y >= m {
-                end_d = d;
-                break 'search;
-            }
-            k += 2;
-        }
-    }
-    let mut ops = Vec::new();
-    let (mut x, mut y) = (n, m);
-    for d in (0..=end_d).rev() {
-        let t = &trace[d as usize];
-        let at = |k: isize| t[(k + d + 1) as usize];
-        let k = x - y;
-        let prev_k = if k == -d || (k != d && at(k - 1) < at(k + 1)) {
-            k + 1
-        } else {
-            k - 1
-        };
-        let prev_x = if d == 0 { 0 } else { at(prev_k) };
-        let prev_y = if d == 0 { 0 } else { prev_x - prev_k };
-        while x > prev_x && y > prev_y {
-            ops.push(Op::Equal);
-            x -= 1;
-            y -= 1;
-        }
-        if d > 0 {
-            if x == prev_x {
-                ops.push(Op::Insert);
-                y -= 1;
-            } else {
-                ops.push(Op::Delete);
-                x -= 1;
-            }
-        }
-    }
-    ops.reverse();
-    ops
-}
+/// How long one file's line diff may search for the shortest edit script; past it the diff is
+/// still correct (applying it gives the fixed file) but may replace a longer run of lines than
+/// needed. Fixes change few lines, so real files finish far sooner.
+const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A unified diff (`git apply` and `patch -p1` read it) from `before` to `after` of file `name`,
-/// with 3 lines of context; empty when the texts are equal.
+/// with 3 lines of context and GNU-style hunk ranges; empty when the texts are equal.
 #[must_use]
 pub fn unified_diff(name: &str, before: &str, after: &str) -> String {
     if before == after {
         return String::new();
     }
-    let a: Vec<&str> = before.split_inclusive('\n').collect();
-    let b: Vec<&str> = after.split_inclusive('\n').collect();
-    let ops = diff_ops(&a, &b);
-    // (op, line, old lines before it, new lines before it)
-    let mut rows = Vec::with_capacity(ops.len());
-    let (mut i, mut j) = (0, 0);
-    for op in ops {
-        match op {
-            Op::Equal => {
-                rows.push((op, a[i], i, j));
-                i += 1;
-                j += 1;
-            }
-            Op::Delete => {
-                rows.push((op, a[i], i, j));
-                i += 1;
-            }
-            Op::Insert => {
-                rows.push((op, b[j], i, j));
-                j += 1;
-            }
-        }
-    }
-    let mut hunks: Vec<Range<usize>> = Vec::new();
-    for (idx, _) in rows.iter().enumerate().filter(|(_, r)| r.0 != Op::Equal) {
-        let start = idx.saturating_sub(CONTEXT);
-        let end = (idx + 1 + CONTEXT).min(rows.len());
-        match hunks.last_mut() {
-            Some(h) if start <= h.end => h.end = end,
-            _ => hunks.push(start..end),
-        }
-    }
-    let mut out = format!("--- a/{name}\n+++ b/{name}\n");
-    for h in hunks {
-        let rows = &rows[h];
-        let old = rows.iter().filter(|r| r.0 != Op::Insert).count();
-        let new = rows.iter().filter(|r| r.0 != Op::Delete).count();
-        let range = |first: usize, count: usize| {
-            // GNU style: an empty range names the line before it; a count of 1 is left out.
-            let start = if count == 0 { first } else { first + 1 };
-            if count == 1 {
-                start.to_string()
-            } else {
-                format!("{start},{count}")
-            }
-        };
-        let _ = writeln!(
-            out,
-            "@@ -{} +{} @@",
-            range(rows[0].2, old),
-            range(rows[0].3, new)
-        );
-        for (op, line, _, _) in rows {
-            out.push(match op {
-                Op::Equal => ' ',
-                Op::Delete => '-',
-                Op::Insert => '+',
-            });
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ No newline at end of file\n");
-            }
-        }
-    }
-    out
+    TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(before, after)
+        .unified_diff()
+        .context_radius(CONTEXT)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }
 
 #[cfg(test)]

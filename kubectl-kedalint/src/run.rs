@@ -4,14 +4,16 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
+use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
-use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
+use kedalint_rules::lint::{Inventory, ParsedFile, context_of, inventory_of, lint_parsed};
 use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
+use crate::discover;
+use crate::fix;
 use crate::render::{self, Linted};
 use crate::{Error, Result};
-use crate::{discover, fix};
 
 /// Exit code: no finding at or above the threshold.
 pub const EXIT_OK: i32 = 0;
@@ -180,65 +182,289 @@ fn parallel_map<T: Send, R: Send>(
     })
 }
 
+/// Where one output goes.
+enum Target {
+    /// A file of its own (`--output`), written as the run goes.
+    File(String, std::io::BufWriter<std::fs::File>),
+    /// The first output meant for stdout (or stderr, when stdout carries a diff or fixed text),
+    /// written as the run goes.
+    Stream,
+    /// A later output meant for the same stream, kept until the first one is complete so outputs
+    /// never interleave.
+    Held(String),
+}
+
+/// The outputs of a run, each fed every file in order as it is linted.
+struct Sinks {
+    outputs: Vec<(render::Stream, Target)>,
+    to_stderr: bool,
+    fail_at: Option<Severity>,
+    failed: bool,
+}
+
+impl Sinks {
+    fn open(
+        outs: Vec<(Format, Option<PathBuf>)>,
+        color: bool,
+        fail_at: Option<Severity>,
+        to_stderr: bool,
+    ) -> Result<Self> {
+        let mut streaming = false;
+        let mut outputs = Vec::new();
+        for (format, path) in outs {
+            let style = render::human::Style {
+                color: color && path.is_none(),
+                width: 100,
+            };
+            let target = match path {
+                Some(path) => {
+                    let name = path.display().to_string();
+                    let file = std::fs::File::create(&path).map_err(|source| Error::Write {
+                        path: name.clone(),
+                        source,
+                    })?;
+                    Target::File(name, std::io::BufWriter::new(file))
+                }
+                None if !streaming => {
+                    streaming = true;
+                    Target::Stream
+                }
+                None => Target::Held(String::new()),
+            };
+            outputs.push((render::Stream::new(format, style, fail_at), target));
+        }
+        Ok(Self {
+            outputs,
+            to_stderr,
+            fail_at,
+            failed: false,
+        })
+    }
+
+    fn stream(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        // A closed pipe (`| head`) is not an error worth a message.
+        let _ = if self.to_stderr {
+            std::io::stderr().lock().write_all(text.as_bytes())
+        } else {
+            std::io::stdout().lock().write_all(text.as_bytes())
+        };
+    }
+
+    fn file(&mut self, linted: &Linted) -> Result<()> {
+        self.failed |= self
+            .fail_at
+            .is_some_and(|t| linted.report.findings.iter().any(|f| f.severity >= t));
+        for i in 0..self.outputs.len() {
+            let text = self.outputs[i].0.file(linted);
+            self.write(i, &text)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, i: usize, text: &str) -> Result<()> {
+        match &mut self.outputs[i].1 {
+            Target::File(name, w) => w.write_all(text.as_bytes()).map_err(|source| Error::Write {
+                path: name.clone(),
+                source,
+            }),
+            Target::Held(held) => {
+                held.push_str(text);
+                Ok(())
+            }
+            Target::Stream => {
+                self.stream(text);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what each output kept for the end; returns whether a finding reached the threshold.
+    fn finish(mut self) -> Result<bool> {
+        let outputs = std::mem::take(&mut self.outputs);
+        for (stream, target) in outputs {
+            let text = stream.finish();
+            match target {
+                Target::File(name, mut w) => {
+                    let io = |source| Error::Write {
+                        path: name.clone(),
+                        source,
+                    };
+                    w.write_all(text.as_bytes()).map_err(io)?;
+                    w.flush().map_err(io)?;
+                }
+                Target::Held(held) => self.stream(&(held + &text)),
+                Target::Stream => self.stream(&text),
+            }
+        }
+        Ok(self.failed)
+    }
+}
+
+/// Files lint at once at most this many places ahead of the first one not yet written, so
+/// reports finished out of order wait in bounded memory.
+const AHEAD_PER_WORKER: usize = 2;
+
+/// Reads every input once and keeps only what the rules need across files (TriggerAuthentications,
+/// scrape intervals) and, with `probe`, the triggers to check online. Returns those and the
+/// inputs that could not be read, by position.
+fn context_pass(
+    inputs: &[discover::Input],
+    settings: &Settings,
+    probe: bool,
+) -> (Inventory, Vec<ProbeInput>, Vec<Option<Error>>) {
+    let workers = workers(inputs.len());
+    let per_file = parallel_map(
+        inputs.iter().collect(),
+        workers,
+        |input: &discover::Input| match input.load() {
+            Ok(file) => {
+                let probes = if probe {
+                    kedalint_probe::inputs_of_files(&[ParsedFile::parse(file.clone())], settings)
+                } else {
+                    Vec::new()
+                };
+                Ok((context_of(&file), probes))
+            }
+            Err(e) => Err(e),
+        },
+    );
+    let mut inventory = Inventory::default();
+    let mut probes = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut errors = Vec::with_capacity(per_file.len());
+    for r in per_file {
+        match r {
+            Ok((context, p)) => {
+                inventory.extend(context);
+                probes.extend(
+                    p.into_iter()
+                        .filter(|i| seen.insert((i.address.clone(), i.query.clone()))),
+                );
+                errors.push(None);
+            }
+            Err(e) => errors.push(Some(e)),
+        }
+    }
+    (inventory, probes, errors)
+}
+
+fn workers(items: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.max(1))
+}
+
+/// Lints the inputs on every core, one file at a time per core, and hands each file's report to
+/// `emit` in input order as soon as the files before it are done. Inputs marked unreadable by the
+/// first pass are skipped; one that cannot be read now is returned with its position.
+fn lint_pass(
+    inputs: &[discover::Input],
+    skip: &[Option<Error>],
+    settings: &Settings,
+    inventory: &Inventory,
+    mut emit: impl FnMut(Linted) -> Result<()>,
+) -> Result<Vec<Error>> {
+    let workers = workers(inputs.len());
+    let ahead = workers * AHEAD_PER_WORKER;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The position of the first input not yet handed to `emit`.
+    let written = (std::sync::Mutex::new(0usize), std::sync::Condvar::new());
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Result<Linted>>)>();
+    let lint_one = |i: usize| -> Option<Result<Linted>> {
+        if skip.get(i).is_some_and(Option::is_some) {
+            return None;
+        }
+        Some(inputs[i].load().map(|file| {
+            let parsed = ParsedFile::parse(file);
+            let report = lint_parsed(&parsed, settings, inventory);
+            Linted {
+                file: parsed.file,
+                report,
+            }
+        }))
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, written, lint_one) = (&next, &written, &lint_one);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= inputs.len() {
+                        break;
+                    }
+                    let mut w = written
+                        .0
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while i >= *w + ahead {
+                        w = written
+                            .1
+                            .wait(w)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    }
+                    drop(w);
+                    if tx.send((i, lint_one(i))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut errors = Vec::new();
+        let mut first = 0;
+        let mut failure = None;
+        for (i, done) in &rx {
+            pending.insert(i, done);
+            while let Some(done) = pending.remove(&first) {
+                first += 1;
+                match done {
+                    Some(Ok(linted)) if failure.is_none() => {
+                        if let Err(e) = emit(linted) {
+                            failure = Some(e);
+                        }
+                    }
+                    Some(Err(e)) => errors.push(e),
+                    _ => {}
+                }
+            }
+            *written
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = first;
+            written.1.notify_all();
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(errors),
+        }
+    })
+}
+
 /// Runs `lint`; returns the exit code. I/O errors of single files are printed and make it 2, after
 /// every other file has been linted and reported.
+///
+/// Files are read twice, never all at once: a first pass keeps only what the rules need across
+/// files, a second lints file by file on every core and writes each report as it completes, in
+/// input order. `--fix` and `--diff` hold every file (they rewrite or diff them).
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.
 pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let settings = settings(args)?;
     // `--cluster` alone reads no files (not even the working directory).
-    let loaded = if args.cluster && args.paths.is_empty() {
+    let inputs = if args.cluster && args.paths.is_empty() {
         Vec::new()
     } else {
-        discover::collect(&args.paths)?
+        discover::list(&args.paths)?
     };
-    let mut read_errors = Vec::new();
-    let mut files = Vec::new();
-    for l in loaded {
-        match l {
-            Ok(f) => files.push(f),
-            Err(e) => read_errors.push(e),
-        }
-    }
     let outs = outputs(args, matches);
     // Never a progress line next to JSON.
     let show_progress = !outs.iter().any(|(f, _)| *f == Format::Json);
-    let mut notes = Vec::new();
-    // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
-    let (mut linted, fixed) = if args.fix || args.diff {
-        if args.online {
-            notes.push(
-                "online checks do not run with --fix or --diff; run again with --online to probe"
-                    .to_owned(),
-            );
-        }
-        let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
-        let note = fix::summary(&o, args.diff, args.unsafe_fixes);
-        let shown = std::mem::take(if args.diff {
-            &mut o.before
-        } else {
-            &mut o.after
-        });
-        (shown, Some((o.changes, note)))
-    } else {
-        let parsed = parse_all(files);
-        let facts = if args.online {
-            let inputs = kedalint_probe::inputs_of_files(&parsed, &settings);
-            let (facts, more) = crate::online::probe(&inputs, &settings, show_progress)?;
-            notes.extend(more);
-            facts
-        } else {
-            Facts::default()
-        };
-        (lint_parsed_all(parsed, &settings, facts), None)
-    };
-    if args.cluster {
-        let (mut objects, mut more) =
-            crate::online::lint_cluster(&settings, args.online, show_progress)?;
-        linted.append(&mut objects);
-        notes.append(&mut more);
-    }
     // stdout carries the diff, or the fixed stdin text; reports meant for stdout go to stderr.
     let stdout_taken = args.diff || (args.fix && args.paths.iter().any(|p| p == "-"));
     let color = match args.color.as_str() {
@@ -246,37 +472,45 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    for (format, target) in outs {
-        let text = match format {
-            Format::Human => render::human::render(
-                &linted,
-                render::human::Style {
-                    color: color && target.is_none(),
-                    width: 100,
-                },
-            ),
-            Format::Json => render::json::render(&linted),
-            Format::Sarif => render::sarif::render(&linted),
-            Format::Github => render::github::render(&linted),
-            Format::Junit => render::junit::render(&linted, threshold(args, &settings)),
-        };
-        match target {
-            Some(path) => std::fs::write(&path, text).map_err(|source| Error::Write {
-                path: path.display().to_string(),
-                source,
-            })?,
-            None if stdout_taken => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
-            None => {
-                let mut out = std::io::stdout().lock();
-                // A closed pipe (`| head`) is not an error worth a message.
-                let _ = out.write_all(text.as_bytes());
+    let fail_at = threshold(args, &settings);
+    let mut notes = Vec::new();
+    let mut read_errors = Vec::new();
+    let fail = if args.fix || args.diff {
+        let mut files = Vec::new();
+        for l in inputs.iter().map(discover::Input::load) {
+            match l {
+                Ok(f) => files.push(f),
+                Err(e) => read_errors.push(e),
             }
         }
-    }
-    if let Some((changes, note)) = fixed {
-        let stdin = linted.iter().find(|l| l.file.name == discover::STDIN_NAME);
+        if args.online {
+            notes.push(
+                "online checks do not run with --fix or --diff; run again with --online to probe"
+                    .to_owned(),
+            );
+        }
+        // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
+        let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
+        let note = fix::summary(&o, args.diff, args.unsafe_fixes);
+        let shown = std::mem::take(if args.diff {
+            &mut o.before
+        } else {
+            &mut o.after
+        });
+        let cluster = if args.cluster {
+            let (objects, more) =
+                crate::online::lint_cluster(&settings, args.online, show_progress)?;
+            notes.extend(more);
+            objects
+        } else {
+            Vec::new()
+        };
+        let mut sinks = Sinks::open(outs, color, fail_at, stdout_taken)?;
+        for l in shown.iter().chain(&cluster) {
+            sinks.file(l)?;
+        }
+        let fail = sinks.finish()?;
+        let stdin = shown.iter().find(|l| l.file.name == discover::STDIN_NAME);
         let stdin_text = match stdin {
             Some(l) if l.file.oversized_size().is_some() => {
                 if !args.diff {
@@ -287,9 +521,35 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             Some(l) => Some(l.file.text.as_str()),
             None => None,
         };
-        fix::emit(&changes, stdin_text, args.diff)?;
+        fix::emit(&o.changes, stdin_text, args.diff)?;
         eprintln!("kubectl-kedalint: {note}");
-    }
+        fail
+    } else {
+        let (mut inventory, probes, unreadable) = context_pass(&inputs, &settings, args.online);
+        if args.online {
+            let (facts, more) = crate::online::probe(&probes, &settings, show_progress)?;
+            notes.extend(more);
+            inventory.facts = facts;
+        }
+        let cluster = if args.cluster {
+            let (objects, more) =
+                crate::online::lint_cluster(&settings, args.online, show_progress)?;
+            notes.extend(more);
+            objects
+        } else {
+            Vec::new()
+        };
+        let mut sinks = Sinks::open(outs, color, fail_at, false)?;
+        let late = lint_pass(&inputs, &unreadable, &settings, &inventory, |l| {
+            sinks.file(&l)
+        })?;
+        for l in &cluster {
+            sinks.file(l)?;
+        }
+        read_errors.extend(unreadable.into_iter().flatten());
+        read_errors.extend(late);
+        sinks.finish()?
+    };
     // What online checks could not check is said, never left out silently.
     for n in &notes {
         eprintln!("kubectl-kedalint: note: {n}");
@@ -300,12 +560,6 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     if !read_errors.is_empty() {
         return Ok(EXIT_ERROR);
     }
-    let fail = threshold(args, &settings).is_some_and(|t| {
-        linted
-            .iter()
-            .flat_map(|l| &l.report.findings)
-            .any(|f| f.severity >= t)
-    });
     Ok(if fail { EXIT_FINDINGS } else { EXIT_OK })
 }
 

@@ -38,6 +38,12 @@ impl Inventory {
         }
     }
 
+    /// Adds what a later file tells (files keep their order: the first match wins); `facts` stay.
+    pub fn extend(&mut self, other: Self) {
+        self.auths.extend(other.auths);
+        self.scrape_sources.extend(other.scrape_sources);
+    }
+
     /// Finds the TriggerAuthentication a trigger refers to.
     #[must_use]
     pub fn auth(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&TriggerAuth> {
@@ -90,14 +96,46 @@ pub struct FileReport {
 pub fn inventory_of(files: &[ParsedFile]) -> Inventory {
     let mut inventory = Inventory::default();
     for f in files {
-        for d in &f.documents {
-            if let Some(root) = &d.root {
-                for o in objects_of(root, d.index) {
-                    inventory.add_object(&o);
-                }
+        add_documents(&mut inventory, &f.documents);
+    }
+    inventory
+}
+
+fn add_documents(inventory: &mut Inventory, documents: &[Document]) {
+    for d in documents {
+        if let Some(root) = &d.root {
+            for o in objects_of(root, d.index) {
+                inventory.add_object(&o);
             }
         }
     }
+}
+
+/// Words one of which every document that adds to an [`Inventory`] spells out: the
+/// TriggerAuthentication kinds, the Prometheus operator's group, a `prometheus.yml`/`.yaml` key of
+/// a ConfigMap, and the scrape interval keys of a Prometheus configuration or chart values.
+const CONTEXT_WORDS: &[&str] = &[
+    "TriggerAuthentication",
+    "monitoring.coreos.com",
+    "prometheus.y",
+    "scrape_configs",
+    "scrape_interval",
+    "scrapeInterval",
+];
+
+/// What one file adds to the inventory, as [`inventory_of`] would find it, without keeping its
+/// tree: a file that spells none of the words context documents need, and has no escape that could
+/// hide one (`\u0053erviceMonitor` in a quoted scalar), is not even parsed.
+#[must_use]
+pub fn context_of(file: &SourceFile) -> Inventory {
+    let mut inventory = Inventory::default();
+    let text = &file.text;
+    if file.oversized_size().is_some()
+        || !(text.contains('\\') || CONTEXT_WORDS.iter().any(|w| text.contains(w)))
+    {
+        return inventory;
+    }
+    add_documents(&mut inventory, &load_stream(text, LoadLimits::default()));
     inventory
 }
 

@@ -2,6 +2,7 @@
 
 use kedalint_rules::{Finding, ObjectRef, count_by_severity};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::Linted;
 
@@ -10,7 +11,7 @@ struct Output<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Vec<&'a RawValue>,
 }
 
 #[derive(Serialize)]
@@ -71,34 +72,82 @@ fn finding<'a>(linted: &'a Linted, f: &'a Finding) -> JsonFinding<'a> {
     }
 }
 
+/// The JSON document built a file at a time: each finding is rendered as it comes and kept as
+/// text with its sort key (never the file or its tree), since the summary comes first.
+#[derive(Default)]
+pub struct Collect {
+    files: usize,
+    objects: usize,
+    counts: (usize, usize, usize),
+    names: Vec<String>,
+    /// (index in `names` of the file, line, column, code, the finding's JSON).
+    findings: Vec<(
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        &'static str,
+        Box<RawValue>,
+    )>,
+}
+
+impl Collect {
+    /// Adds one file's findings.
+    pub fn add(&mut self, linted: &Linted) {
+        self.files += 1;
+        self.objects += linted.report.objects;
+        let (e, w, i) = count_by_severity(&linted.report.findings);
+        self.counts = (self.counts.0 + e, self.counts.1 + w, self.counts.2 + i);
+        if linted.report.findings.is_empty() {
+            return;
+        }
+        let name = self.names.len();
+        self.names.push(linted.file.name.clone());
+        for f in &linted.report.findings {
+            let j = finding(linted, f);
+            // An element of `findings`, two levels into the document.
+            let raw = super::fragment(&j, 2);
+            let file = j.file.map(|_| name);
+            self.findings.push((file, j.line, j.column, f.code, raw));
+        }
+    }
+
+    /// The whole document.
+    #[must_use]
+    pub fn finish(mut self) -> String {
+        let names = &self.names;
+        let key = |k: &(Option<usize>, Option<usize>, Option<usize>, &'static str, _)| {
+            (k.0.map(|i| names[i].as_str()), k.1, k.2, k.3)
+        };
+        self.findings.sort_by(|a, b| key(a).cmp(&key(b)));
+        let (error, warning, info) = self.counts;
+        let out = Output {
+            version: 1,
+            tool: Tool {
+                name: "kedalint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            summary: Summary {
+                files: self.files,
+                objects: self.objects,
+                error,
+                warning,
+                info,
+            },
+            findings: self.findings.iter().map(|f| &*f.4).collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&out)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}
+
 /// Renders the JSON document.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
-    let mut findings: Vec<JsonFinding<'_>> = files
-        .iter()
-        .flat_map(|l| l.report.findings.iter().map(move |f| finding(l, f)))
-        .collect();
-    findings.sort_by(|a, b| {
-        (a.file, a.line, a.column, a.code).cmp(&(b.file, b.line, b.column, b.code))
-    });
-    let (error, warning, info) = count_by_severity(files.iter().flat_map(|l| &l.report.findings));
-    let out = Output {
-        version: 1,
-        tool: Tool {
-            name: "kedalint",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        summary: Summary {
-            files: files.len(),
-            objects: files.iter().map(|l| l.report.objects).sum(),
-            error,
-            warning,
-            info,
-        },
-        findings,
-    };
-    let mut s =
-        serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    let mut c = Collect::default();
+    for l in files {
+        c.add(l);
+    }
+    c.finish()
 }

@@ -5,6 +5,7 @@
 //! when the exit code says so); the rest are lines of the case's `<system-out>`. Findings that
 //! belong to no object (a document that does not parse) get a case named after their document.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use kedalint_rules::model::objects_of;
@@ -73,11 +74,18 @@ fn cases(linted: &Linted) -> Vec<Case<'_>> {
             });
         }
     }
+    // The first case with each key, found by hashing: a scan per finding was quadratic in a file
+    // of many objects.
+    let mut index: HashMap<(usize, Option<ObjectRef>), usize> = HashMap::new();
+    for (i, c) in cases.iter().enumerate() {
+        index.entry(c.key.clone()).or_insert(i);
+    }
     for f in &linted.report.findings {
         let key = (f.document, f.object.clone());
-        if let Some(c) = cases.iter_mut().find(|c| c.key == key) {
-            c.findings.push(f);
+        if let Some(&i) = index.get(&key) {
+            cases[i].findings.push(f);
         } else {
+            index.insert(key.clone(), cases.len());
             cases.push(Case {
                 name: match &f.object {
                     Some(o) => o.to_string(),
@@ -91,20 +99,39 @@ fn cases(linted: &Linted) -> Vec<Case<'_>> {
     cases
 }
 
-/// Renders the report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
-#[must_use]
-pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
-    let fails = |f: &Finding| fail_at.is_some_and(|t| f.severity >= t);
-    let mut suites = String::new();
-    let (mut tests, mut failures) = (0, 0);
-    for linted in files {
+/// The report built a file at a time: each file's suite is rendered as it comes (the totals come
+/// first in the document).
+pub struct Collect {
+    fail_at: Option<Severity>,
+    suites: String,
+    tests: usize,
+    failures: usize,
+}
+
+impl Collect {
+    /// An empty report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
+    #[must_use]
+    pub fn new(fail_at: Option<Severity>) -> Self {
+        Self {
+            fail_at,
+            suites: String::new(),
+            tests: 0,
+            failures: 0,
+        }
+    }
+
+    /// Adds one file's suite.
+    pub fn add(&mut self, linted: &Linted) {
+        let fail_at = self.fail_at;
+        let fails = |f: &Finding| fail_at.is_some_and(|t| f.severity >= t);
+        let suites = &mut self.suites;
         let cases = cases(linted);
         let failed = cases
             .iter()
             .filter(|c| c.findings.iter().any(|f| fails(f)))
             .count();
-        tests += cases.len();
-        failures += failed;
+        self.tests += cases.len();
+        self.failures += failed;
         let name = attr(&linted.file.name);
         let _ = writeln!(
             suites,
@@ -143,7 +170,23 @@ pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
         }
         suites.push_str("  </testsuite>\n");
     }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{suites}</testsuites>\n"
-    )
+
+    /// The whole report.
+    #[must_use]
+    pub fn finish(self) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n{}</testsuites>\n",
+            self.tests, self.failures, self.suites
+        )
+    }
+}
+
+/// Renders the report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
+#[must_use]
+pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
+    let mut c = Collect::new(fail_at);
+    for l in files {
+        c.add(l);
+    }
+    c.finish()
 }

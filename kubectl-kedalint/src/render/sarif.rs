@@ -7,6 +7,8 @@
 use std::ops::Range;
 
 use kedalint_rules::{Finding, Fix, RuleInfo, Severity, SourceFile, registry};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::Linted;
@@ -212,38 +214,82 @@ fn srcroot() -> Option<String> {
     Some(format!("file://{}/", uri_path(dir)))
 }
 
+/// The SARIF log built a file at a time: each result is rendered as it comes and kept as text (a
+/// log of `Value`s, a map node per object for every region of every finding, took hundreds of
+/// megabytes for ten thousand findings).
+#[derive(Default)]
+pub struct Collect {
+    results: Vec<Box<RawValue>>,
+}
+
+impl Collect {
+    /// Adds one file's results.
+    pub fn add(&mut self, linted: &Linted) {
+        // An element of `runs[0].results`, four levels into the log.
+        self.results.extend(
+            linted
+                .report
+                .findings
+                .iter()
+                .map(|f| super::fragment(&result(linted, f), 4)),
+        );
+    }
+
+    /// The whole log.
+    #[must_use]
+    pub fn finish(self) -> String {
+        let log = Log {
+            schema: SCHEMA,
+            runs: [Run {
+                column_kind: "utf16CodeUnits",
+                original_uri_base_ids: srcroot().map(|root| json!({ SRCROOT: { "uri": root } })),
+                results: self.results,
+                tool: json!({
+                    "driver": {
+                        "name": "kedalint",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "semanticVersion": env!("CARGO_PKG_VERSION"),
+                        "informationUri": INFORMATION_URI,
+                        "rules": registry::RULES.iter().map(rule).collect::<Vec<_>>(),
+                    }
+                }),
+            }],
+            version: "2.1.0",
+        };
+        let mut s = serde_json::to_string_pretty(&log)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}
+
+/// The log: fields in the order a `Value` map writes them (sorted), so the output is the same.
+#[derive(Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    column_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<Value>,
+    results: Vec<Box<RawValue>>,
+    tool: Value,
+}
+
 /// Renders one SARIF log with one run.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
-    let results: Vec<Value> = files
-        .iter()
-        .flat_map(|l| l.report.findings.iter().map(move |f| result(l, f)))
-        .collect();
-    let mut run = json!({
-        "tool": {
-            "driver": {
-                "name": "kedalint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFORMATION_URI,
-                "rules": registry::RULES.iter().map(rule).collect::<Vec<_>>(),
-            }
-        },
-        "columnKind": "utf16CodeUnits",
-        "results": results,
-    });
-    if let Some(root) = srcroot() {
-        run["originalUriBaseIds"] = json!({ SRCROOT: { "uri": root } });
+    let mut c = Collect::default();
+    for l in files {
+        c.add(l);
     }
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [run],
-    });
-    let mut s =
-        serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    c.finish()
 }
 
 #[cfg(test)]
