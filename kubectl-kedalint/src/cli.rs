@@ -37,6 +37,9 @@ pub enum Command {
         /// A rule code (KL202) or name (rate-window-too-short).
         rule: String,
     },
+    /// Run a language server over stdin/stdout (LSP): diagnostics, quick fixes and hover in
+    /// editors. See the README for Neovim, Helix and VS Code.
+    Lsp,
     /// Print a shell completion script to stdout, e.g. `completions bash`.
     #[command(hide = true)]
     Completions {

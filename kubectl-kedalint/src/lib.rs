@@ -5,6 +5,7 @@ pub mod cli;
 pub mod discover;
 pub mod fix;
 pub mod generate;
+pub mod lsp;
 pub mod online;
 pub mod render;
 pub mod run;
@@ -39,6 +40,9 @@ pub enum Error {
         "`{0}` is over the 32 MiB input limit: --fix cannot pass it through, so nothing was written"
     )]
     TooLargeToFix(String),
+    /// The language server's connection failed (the handshake, or the transport).
+    #[error("language server: {0}")]
+    Lsp(String),
     /// An output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {

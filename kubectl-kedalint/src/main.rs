@@ -21,6 +21,7 @@ fn main() {
             print!("{page}");
             run::EXIT_OK
         }),
+        Some(Command::Lsp) => kubectl_kedalint::lsp::run(),
         Some(Command::Completions { shell }) => {
             write_stdout(&generate::completions(*shell));
             Ok(run::EXIT_OK)

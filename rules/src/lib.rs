@@ -19,7 +19,7 @@ mod rules;
 pub mod scrape;
 pub mod settings;
 pub mod source;
-mod suppression;
+pub mod suppression;
 #[cfg(test)]
 mod test_rng;
 

@@ -14,7 +14,8 @@ use crate::source::{Document, FieldPath, SourceFile};
 pub const IGNORE_ANNOTATION: &str = "kedalint.io/ignore";
 
 /// Splits a comma-separated list of codes into `(code, byte range in the list)`.
-fn codes(list: &str) -> Vec<(&str, Range<usize>)> {
+#[must_use]
+pub fn codes(list: &str) -> Vec<(&str, Range<usize>)> {
     let mut out = Vec::new();
     let mut start = 0;
     for part in list.split(',') {
@@ -79,6 +80,13 @@ pub(crate) fn apply_annotation(cx: &mut Checker<'_>, object: &Object<'_>) {
 static COMMENT: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"#\s*kedalint:\s*ignore\[([^\]]*)\]").expect("valid regex")
 });
+
+/// The byte range, within `line`, of the code list of the `# kedalint: ignore[…]` comment the
+/// line holds (the first one: only it is read). Editors use it to extend or explain a comment.
+#[must_use]
+pub fn comment_list(line: &str) -> Option<Range<usize>> {
+    COMMENT.captures(line)?.get(1).map(|m| m.range())
+}
 
 /// Applies `# kedalint: ignore[…]` comments: on the line of a finding, or alone on the line above.
 pub(crate) fn apply_comments(cx: &mut Checker<'_>, file: &SourceFile, documents: &[Document]) {
