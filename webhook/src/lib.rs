@@ -14,6 +14,7 @@
 //! ```
 
 pub mod certs;
+pub mod conn;
 mod error;
 pub mod metrics;
 pub mod online;

@@ -44,9 +44,40 @@ struct ServeArgs {
     /// in milliseconds, so endpoints stop sending traffic first.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     shutdown_delay_ms: u64,
-    /// Reviews handled at once; more get an immediate 503.
+    /// Reviews handled at once, counted once a request's body is complete; more get an
+    /// immediate 503.
     #[arg(long, default_value_t = 64)]
     max_concurrent: usize,
+    /// Time allowed for a request's headers, from its first byte, in milliseconds (slow headers).
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// Time allowed for a request's body once its headers are complete, in milliseconds; then
+    /// 408 (slow bodies). The API server sends a review in one write.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    body_timeout_ms: u64,
+    /// Time a keep-alive connection may send nothing, in milliseconds; then it is closed.
+    #[arg(long, default_value_t = 30000, value_name = "MS")]
+    idle_timeout_ms: u64,
+    /// Time allowed for a client to take an answer, in milliseconds (slow readers).
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    write_timeout_ms: u64,
+    /// Open admission connections in all; when full, the longest idle one is closed for a new
+    /// one, else the one reading a request the longest, else the new one.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Open admission connections from one peer address; more are closed at accept.
+    #[arg(long, default_value_t = 128)]
+    max_connections_per_peer: usize,
+    /// TLS handshakes waiting or running at once; more new connections are closed at accept.
+    #[arg(long, default_value_t = 32)]
+    max_handshakes: usize,
+    /// TLS handshakes started per second.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    handshake_rate: u32,
+    /// Bytes of request bodies held at once across all connections (at least the 6 MiB body
+    /// limit); a request that would go over gets a 503.
+    #[arg(long, default_value_t = 32 * 1024 * 1024, value_name = "BYTES")]
+    read_budget_bytes: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +155,15 @@ fn serve(args: ServeArgs) -> miette::Result<()> {
         shutdown_delay: Duration::from_millis(args.shutdown_delay_ms),
         limits: kedalint_webhook::Limits {
             max_concurrent: args.max_concurrent.max(1),
+            header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms.max(1)),
+            write_timeout: Duration::from_millis(args.write_timeout_ms.max(1)),
+            max_connections: args.max_connections.max(1),
+            max_connections_per_peer: args.max_connections_per_peer.max(1),
+            max_handshakes: args.max_handshakes.max(1),
+            handshake_rate: args.handshake_rate,
+            read_budget_bytes: args.read_budget_bytes,
             ..Default::default()
         },
         ..Config::new("")

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::conn::{PHASES, SHED_REASONS, Shed};
+
 /// Upper bounds of the review latency histogram, in seconds. The API server's default webhook
 /// timeout is 10s and ours is configured at 5s; the interesting range is well below.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -32,6 +34,7 @@ pub struct Metrics {
     pub probe_cache_misses: AtomicU64,
     config_reloads: [AtomicU64; 2],
     cert_reloads: [AtomicU64; 2],
+    shed: [AtomicU64; SHED_REASONS.len()],
 }
 
 impl Default for Metrics {
@@ -46,6 +49,7 @@ impl Default for Metrics {
             probe_cache_misses: AtomicU64::new(0),
             config_reloads: Default::default(),
             cert_reloads: Default::default(),
+            shed: Default::default(),
         }
     }
 }
@@ -98,6 +102,29 @@ impl Metrics {
     /// Counts a certificate reload.
     pub fn cert_reload(&self, r: Reload) {
         self.cert_reloads[r as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection or request cut short.
+    pub fn shed(&self, why: Shed) {
+        self.shed[why as usize - 1].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many connections or requests were cut short for `why`.
+    #[must_use]
+    pub fn shed_count(&self, why: Shed) -> u64 {
+        self.shed[why as usize - 1].load(Ordering::Relaxed)
+    }
+
+    /// The exposition text, with the open connections by phase (in the order of [`PHASES`]).
+    #[must_use]
+    pub fn render_with_connections(&self, open: &[u64; 6]) -> String {
+        let mut out = self.render();
+        out.push_str("# HELP kedalint_webhook_connections Open admission connections, by phase.\n");
+        out.push_str("# TYPE kedalint_webhook_connections gauge\n");
+        for (phase, n) in PHASES.iter().zip(open) {
+            let _ = writeln!(out, "kedalint_webhook_connections{{phase=\"{phase}\"}} {n}");
+        }
+        out
     }
 
     /// The exposition text.
@@ -189,6 +216,18 @@ impl Metrics {
             let _ = writeln!(out, "{name}{{result=\"success\"}} {}", get(&pair[0]));
             let _ = writeln!(out, "{name}{{result=\"failure\"}} {}", get(&pair[1]));
         }
+        out.push_str(
+            "# HELP kedalint_webhook_connections_shed_total Connections and requests cut short \
+             by a limit, by reason.\n",
+        );
+        out.push_str("# TYPE kedalint_webhook_connections_shed_total counter\n");
+        for (reason, n) in SHED_REASONS.iter().zip(&self.shed) {
+            let _ = writeln!(
+                out,
+                "kedalint_webhook_connections_shed_total{{reason=\"{reason}\"}} {}",
+                get(n)
+            );
+        }
         out
     }
 }
@@ -214,7 +253,8 @@ mod tests {
         m.observe_latency(Duration::from_millis(3));
         m.finding("KL101", "error");
         m.config_reload(Reload::Failure);
-        let text = m.render();
+        m.shed(Shed::PeerLimit);
+        let text = m.render_with_connections(&[0, 3, 0, 0, 0, 0]);
         let mut typed = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -247,5 +287,9 @@ mod tests {
         );
         assert!(text.contains("kedalint_webhook_probe_cache_hits_total 0\n"));
         assert!(text.contains("kedalint_webhook_config_reloads_total{result=\"failure\"} 1\n"));
+        assert!(
+            text.contains("kedalint_webhook_connections_shed_total{reason=\"peer_limit\"} 1\n")
+        );
+        assert!(text.contains("kedalint_webhook_connections{phase=\"idle\"} 3\n"));
     }
 }

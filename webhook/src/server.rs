@@ -1,14 +1,17 @@
 //! The admission server: `POST /validate` over TLS, health and metrics on a plain port.
 //!
-//! Built on hyper-util and tokio-rustls directly rather than axum-server: the TLS handshake gets
-//! its own timeout (a client that opens a socket and sends nothing holds no task for long),
-//! hyper's `header_read_timeout` bounds slow headers, and hyper-util's `GracefulShutdown` drains
-//! in-flight connections on SIGTERM. Routing, body limits and JSON stay axum.
+//! Built on hyper-util and tokio-rustls directly rather than axum-server: connections are
+//! admitted against per-peer and total caps before any TLS work, handshakes start at a bounded
+//! rate and have their own timeout, each connection's phase (idle, headers, body, writing) has a
+//! deadline kept by a watchdog (`conn.rs`), and hyper-util's `GracefulShutdown` drains in-flight
+//! connections on SIGTERM. Routing, body reading and JSON stay axum: a review slot is taken only
+//! once the body is complete.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -24,31 +27,54 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use kedalint_rules::{Settings, Severity};
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, error, info, warn};
 
+use crate::conn::{
+    Caps, ConnState, Deadlines, HandshakeRate, Phase, ReadBudget, Registered, Shed, Table, Tracked,
+};
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, Reload};
 use crate::online::{self, Probe};
 use crate::review::{self, Verdict};
 use crate::tls::{self, CertChange, CertStore};
 
-/// Bounds that keep one slow or hostile client from taking the server down.
+/// Bounds that keep one slow or hostile client from taking the server down. docs/limits.md lists
+/// each with the attack it answers.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request body. The API server refuses requests over 3 MiB, and an UPDATE review
     /// carries the object and the old object, so twice that.
     pub body_bytes: usize,
-    /// Time allowed for the TLS handshake.
+    /// Time allowed for the TLS handshake, waiting for its turn included.
     pub handshake_timeout: Duration,
-    /// Time allowed to receive a request's headers (slowloris).
+    /// Time allowed to receive a request's headers, from its first byte (slowloris).
     pub header_read_timeout: Duration,
-    /// Time allowed for a whole request, body included.
+    /// Time allowed to receive a request's body once its headers are complete; then 408. The API
+    /// server sends a review in one write.
+    pub body_timeout: Duration,
+    /// Time allowed to review a request once its body is complete; then 503.
     pub request_timeout: Duration,
-    /// Reviews handled at once; beyond that the answer is an immediate 503.
+    /// Time a keep-alive connection may stay silent between requests (or after the handshake).
+    pub idle_timeout: Duration,
+    /// Time allowed for the client to take an answer (a client that does not read).
+    pub write_timeout: Duration,
+    /// Reviews handled at once, counted from the moment a body is complete; beyond that the
+    /// answer is an immediate 503.
     pub max_concurrent: usize,
+    /// Open admission connections in all; when full, the longest idle is closed for a new one.
+    pub max_connections: usize,
+    /// Open admission connections from one peer address; beyond that new ones are closed.
+    pub max_connections_per_peer: usize,
+    /// TLS handshakes waiting or running at once; beyond that new connections are closed at accept.
+    pub max_handshakes: usize,
+    /// TLS handshakes started per second (a token bucket holding one second's worth).
+    pub handshake_rate: u32,
+    /// Bytes of request bodies being read at once across all connections; a chunk that would go
+    /// over gets its request a 503.
+    pub read_budget_bytes: usize,
 }
 
 impl Default for Limits {
@@ -57,11 +83,34 @@ impl Default for Limits {
             body_bytes: 6 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(5),
             header_read_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(8),
+            idle_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(5),
             max_concurrent: 64,
+            max_connections: 512,
+            max_connections_per_peer: 128,
+            max_handshakes: 32,
+            handshake_rate: 200,
+            read_budget_bytes: 32 * 1024 * 1024,
         }
     }
 }
+
+impl Limits {
+    fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            idle: self.idle_timeout,
+            headers: self.header_read_timeout,
+            body: self.body_timeout,
+            write: self.write_timeout,
+        }
+    }
+}
+
+/// The most a connection buffers of a request's head (hyper's read buffer): the API server's
+/// headers are well under 1 KiB. Larger heads are answered 431.
+const HEAD_BUFFER_BYTES: usize = 64 * 1024;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -111,6 +160,10 @@ struct Shared {
     tls_bound: AtomicBool,
     draining: AtomicBool,
     in_flight: Arc<Semaphore>,
+    connections: Arc<Table>,
+    handshakes: Arc<Semaphore>,
+    handshake_rate: HandshakeRate,
+    read_budget: Arc<ReadBudget>,
 }
 
 /// The webhook server. Cheap to clone; clones share state.
@@ -145,6 +198,19 @@ impl Server {
             tls_bound: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent)),
+            connections: Arc::new(Table::new(Caps {
+                total: config.limits.max_connections,
+                per_peer: config.limits.max_connections_per_peer,
+            })),
+            handshakes: Arc::new(Semaphore::new(config.limits.max_handshakes.max(1))),
+            handshake_rate: HandshakeRate::new(config.limits.handshake_rate),
+            // A budget smaller than one largest body would refuse every large review.
+            read_budget: Arc::new(ReadBudget::new(
+                config
+                    .limits
+                    .read_budget_bytes
+                    .max(config.limits.body_bytes),
+            )),
             config,
         });
         let server = Self { shared };
@@ -285,8 +351,10 @@ impl Server {
         self.reload_certificate();
     }
 
-    /// The admission routes (`POST /validate`) with body limit, request timeout and concurrency
-    /// limit. Served over TLS by [`Server::run`]; usable in-process with `tower::ServiceExt`.
+    /// The admission routes (`POST /validate`): the declared length is checked, the body read
+    /// (within its deadline, the body limit and the read budget), and only then is a review slot
+    /// taken (the concurrency limit) and the review timed. Served over TLS by [`Server::run`];
+    /// usable in-process with `tower::ServiceExt`.
     pub fn router(&self) -> Router {
         let limits = &self.shared.config.limits;
         Router::new()
@@ -294,15 +362,16 @@ impl Server {
             .layer(DefaultBodyLimit::max(limits.body_bytes))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
-                declared_length,
-            ))
-            .layer(middleware::from_fn_with_state(
-                self.clone(),
                 request_timeout,
             ))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 concurrency_limit,
+            ))
+            .layer(middleware::from_fn_with_state(self.clone(), read_body))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                declared_length,
             ))
             .with_state(self.clone())
     }
@@ -435,31 +504,19 @@ impl Bound {
                             continue;
                         }
                     };
-                    let watcher = graceful.watcher();
-                    let acceptor = acceptor.clone();
-                    let service = TowerToHyperService::new(router.clone());
-                    let limits = shared.config.limits.clone();
-                    tokio::spawn(async move {
-                        let stream = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
-                            Ok(Ok(s)) => s,
-                            Ok(Err(e)) => {
-                                debug!(%peer, error = %e, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => {
-                                debug!(%peer, "TLS handshake timed out");
-                                return;
-                            }
+                    if let Some(conn) = admit(&shared, stream, peer) {
+                        let service = ConnService {
+                            inner: TowerToHyperService::new(router.clone()),
+                            state: conn.registered.state.clone(),
                         };
-                        let mut builder = hyper::server::conn::http1::Builder::new();
-                        builder
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(limits.header_read_timeout);
-                        let conn = builder.serve_connection(TokioIo::new(stream), service);
-                        if let Err(e) = watcher.watch(conn).await {
-                            debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                    });
+                        tokio::spawn(serve_connection(
+                            shared.clone(),
+                            conn,
+                            acceptor.clone(),
+                            service,
+                            graceful.watcher(),
+                        ));
+                    }
                 }
             }
         }
@@ -478,6 +535,136 @@ impl Bound {
     }
 }
 
+/// A connection let in at accept: its place in the table and its turn to handshake.
+struct Admitted {
+    stream: TcpStream,
+    peer: SocketAddr,
+    registered: Registered,
+    handshake: OwnedSemaphorePermit,
+}
+
+/// The checks at accept, before any TLS work: the peer's and the total connection caps (evicting
+/// the longest idle connection when full), then a place among the pending handshakes. A refused
+/// connection is closed by dropping it.
+fn admit(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> Option<Admitted> {
+    let registered = match shared.connections.admit(peer.ip()) {
+        Ok((registered, evicted)) => {
+            if let Some(why) = evicted {
+                shared.metrics.shed(why);
+                debug!(%peer, reason = why.label(), "connection evicted to make room");
+            }
+            registered
+        }
+        Err(why) => {
+            shared.metrics.shed(why);
+            debug!(%peer, reason = why.label(), "connection refused");
+            return None;
+        }
+    };
+    let Ok(handshake) = shared.handshakes.clone().try_acquire_owned() else {
+        shared.metrics.shed(Shed::HandshakeLimit);
+        debug!(%peer, reason = Shed::HandshakeLimit.label(), "connection refused");
+        return None;
+    };
+    Some(Admitted {
+        stream,
+        peer,
+        registered,
+        handshake,
+    })
+}
+
+/// One admission connection: its handshake (at the handshake rate, within the handshake
+/// timeout), then HTTP/1.1 until the client leaves, the server drains, or the watchdog closes it.
+async fn serve_connection(
+    shared: Arc<Shared>,
+    conn: Admitted,
+    acceptor: TlsAcceptor,
+    service: ConnService,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let Admitted {
+        stream,
+        peer,
+        registered,
+        handshake,
+    } = conn;
+    let limits = &shared.config.limits;
+    let handshaken = tokio::time::timeout(limits.handshake_timeout, async {
+        shared.handshake_rate.turn().await;
+        acceptor.accept(stream).await
+    })
+    .await;
+    drop(handshake);
+    let stream = match handshaken {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            shared.metrics.shed(Shed::HandshakeTimeout);
+            debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    registered.state.set(Phase::Idle);
+    debug!(%peer, "TLS connection established");
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // Header, idle and write deadlines are the watchdog's, per phase; hyper's own header timer
+    // would also run on idle keep-alive connections.
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(None)
+        .max_buf_size(HEAD_BUFFER_BYTES);
+    let io = TokioIo::new(Tracked::new(stream, registered.state.clone()));
+    let conn = watcher.watch(builder.serve_connection(io, service));
+    tokio::select! {
+        served = conn => {
+            if let Err(e) = served {
+                debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        why = registered.state.watchdog(limits.deadlines()) => {
+            // Evictions were counted when decided.
+            if !matches!(why, Shed::EvictedIdle | Shed::EvictedReading) {
+                shared.metrics.shed(why);
+            }
+            debug!(%peer, reason = why.label(), "connection closed");
+        }
+    }
+}
+
+/// The router as a per-connection hyper service that moves the connection's phase: to
+/// [`Phase::Body`] when a request's headers are complete, to [`Phase::Writing`] once it is
+/// answered. Requests carry the connection's [`ConnState`] for `read_body`.
+#[derive(Clone)]
+struct ConnService {
+    inner: TowerToHyperService<Router>,
+    state: Arc<ConnState>,
+}
+
+type BoxedAnswer =
+    Pin<Box<dyn Future<Output = std::result::Result<Response, Infallible>> + Send + 'static>>;
+
+impl hyper::service::Service<Request<hyper::body::Incoming>> for ConnService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxedAnswer;
+
+    fn call(&self, mut request: Request<hyper::body::Incoming>) -> Self::Future {
+        self.state.set(Phase::Body);
+        request.extensions_mut().insert(self.state.clone());
+        let state = self.state.clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let answer = answer.await;
+            state.set(Phase::Writing);
+            answer
+        })
+    }
+}
+
 async fn poll_files(server: Server, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(server.shared.config.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -493,15 +680,7 @@ async fn concurrency_limit(State(server): State<Server>, request: Request, next:
     let Ok(_permit) = server.shared.in_flight.clone().try_acquire_owned() else {
         server.shared.metrics.request("overloaded");
         warn!("too many reviews in flight; answering 503");
-        let mut response = (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "kedalint webhook is at its concurrency limit; retry\n",
-        )
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
+        return retry_later("kedalint webhook is at its concurrency limit; retry\n");
     };
     next.run(request).await
 }
@@ -526,6 +705,113 @@ async fn declared_length(State(server): State<Server>, request: Request, next: N
             .into_response();
     }
     next.run(request).await
+}
+
+/// Why a body was not read.
+enum BodyRead {
+    TooLarge,
+    OverBudget,
+    Failed(axum::Error),
+}
+
+/// Reads the whole body within `body_timeout`, at most `body_bytes`, each chunk taken from the
+/// read budget (held until the answer is ready), and only then passes the request on to the
+/// concurrency limit: a client trickling its body holds a connection, never a review slot.
+async fn read_body(State(server): State<Server>, request: Request, next: Next) -> Response {
+    use axum::body::HttpBody as _;
+    let shared = &server.shared;
+    let limits = &shared.config.limits;
+    let conn = request.extensions().get::<Arc<ConnState>>().cloned();
+    let (parts, mut body) = request.into_parts();
+    let mut held = shared.read_budget.hold();
+    let read = tokio::time::timeout(limits.body_timeout, async {
+        let mut bytes = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let Ok(data) = frame.map_err(BodyRead::Failed)?.into_data() else {
+                continue; // trailers
+            };
+            if bytes.len() + data.len() > limits.body_bytes {
+                return Err(BodyRead::TooLarge);
+            }
+            if !held.take(data.len()) {
+                return Err(BodyRead::OverBudget);
+            }
+            bytes.extend_from_slice(&data);
+        }
+        Ok(bytes)
+    })
+    .await;
+    let refusal = match read {
+        Ok(Ok(bytes)) => {
+            if let Some(conn) = &conn {
+                conn.set(Phase::Processing);
+            }
+            let response = next
+                .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await;
+            drop(held);
+            return response;
+        }
+        Err(_) => {
+            shared.metrics.request("error");
+            shared.metrics.shed(Shed::BodyTimeout);
+            warn!(
+                timeout_ms = limits.body_timeout.as_millis(),
+                "request body not received in time; answering 408"
+            );
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {}ms\n",
+                    limits.body_timeout.as_millis()
+                ),
+            )
+                .into_response()
+        }
+        Ok(Err(BodyRead::TooLarge)) => {
+            shared.metrics.request("error");
+            warn!(limit = limits.body_bytes, "request body too large");
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than {} bytes\n", limits.body_bytes),
+            )
+                .into_response()
+        }
+        Ok(Err(BodyRead::OverBudget)) => {
+            shared.metrics.request("overloaded");
+            shared.metrics.shed(Shed::ReadBudget);
+            warn!(
+                budget = limits.read_budget_bytes,
+                "request bodies being read are over the read budget; answering 503"
+            );
+            retry_later("kedalint webhook is reading too many request bodies; retry\n")
+        }
+        Ok(Err(BodyRead::Failed(e))) => {
+            shared.metrics.request("error");
+            debug!(error = %e, "request body not read");
+            (
+                StatusCode::BAD_REQUEST,
+                format!("request body not read: {e}\n"),
+            )
+                .into_response()
+        }
+    };
+    // The rest of the body is not wanted: do not read it, close the connection after the answer.
+    let mut refusal = refusal;
+    refusal
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    refusal
+}
+
+/// A 503 with `Retry-After: 1`.
+fn retry_later(message: &'static str) -> Response {
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 async fn request_timeout(State(server): State<Server>, request: Request, next: Next) -> Response {
@@ -628,7 +914,10 @@ async fn metrics(State(server): State<Server>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        server.shared.metrics.render(),
+        server
+            .shared
+            .metrics
+            .render_with_connections(&server.shared.connections.phase_counts()),
     )
         .into_response()
 }

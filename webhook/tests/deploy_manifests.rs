@@ -10,7 +10,9 @@ use common::yaml_documents;
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
 fn deploy_dir() -> PathBuf {
@@ -62,6 +64,7 @@ fn check_types(objects: &[Value]) -> Vec<String> {
                 serde_json::from_value::<ValidatingWebhookConfiguration>(o.clone()).map(drop)
             }
             "Secret" => serde_json::from_value::<Secret>(o.clone()).map(drop),
+            "NetworkPolicy" => serde_json::from_value::<NetworkPolicy>(o.clone()).map(drop),
             "Issuer" | "Certificate" => {
                 assert_eq!(o["apiVersion"], "cert-manager.io/v1", "{kind} {name}");
                 Ok(())
@@ -238,6 +241,127 @@ fn the_cert_manager_overlay_injects_the_ca_and_issues_the_mounted_secret() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(names.contains(&"kedalint-webhook.kedalint-system.svc"));
+}
+
+#[test]
+fn the_network_policy_component_admits_the_api_server_and_monitoring_only() {
+    if !kubectl_available() {
+        return;
+    }
+    // An overlay as docs/webhook.md describes it: base, component, and the source patched in.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&deploy_dir(), &tmp.path().join("deploy"));
+    let overlay = tmp.path().join("deploy/overlays/with-policy");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+         resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n\
+         patches:\n  - target: {kind: NetworkPolicy, name: kedalint-webhook}\n    patch: |-\n      \
+         - op: replace\n        path: /spec/ingress/0/from/0/ipBlock/cidr\n        value: 10.0.0.0/16\n",
+    )
+    .unwrap();
+    let objects = kustomize(&overlay);
+    check_types(&objects);
+    let policy: NetworkPolicy =
+        serde_json::from_value(find(&objects, "NetworkPolicy").clone()).unwrap();
+    assert_eq!(
+        policy.metadata.namespace.as_deref(),
+        Some("kedalint-system")
+    );
+    let spec = policy.spec.unwrap();
+    let deployment: Deployment =
+        serde_json::from_value(find(&objects, "Deployment").clone()).unwrap();
+    let pod_labels = deployment
+        .spec
+        .unwrap()
+        .template
+        .metadata
+        .unwrap()
+        .labels
+        .unwrap();
+    for (k, v) in spec.pod_selector.unwrap().match_labels.unwrap() {
+        assert_eq!(
+            pod_labels.get(&k),
+            Some(&v),
+            "the policy selects the webhook pods"
+        );
+    }
+    assert_eq!(
+        spec.policy_types.as_deref(),
+        Some(&["Ingress".to_owned()][..])
+    );
+    let ingress = spec.ingress.unwrap();
+    assert_eq!(ingress.len(), 2, "nothing but the two rules");
+    let port_of = |rule: &k8s_openapi::api::networking::v1::NetworkPolicyIngressRule| {
+        let ports = rule.ports.clone().unwrap();
+        assert_eq!(ports.len(), 1);
+        ports[0].port.clone().unwrap()
+    };
+    // The webhook port, from the patched source only.
+    assert_eq!(port_of(&ingress[0]), IntOrString::String("https".into()));
+    let from = ingress[0].from.clone().unwrap();
+    assert_eq!(from.len(), 1);
+    assert_eq!(from[0].ip_block.as_ref().unwrap().cidr, "10.0.0.0/16");
+    // The metrics port, from the monitoring namespace only.
+    assert_eq!(port_of(&ingress[1]), IntOrString::String("metrics".into()));
+    let from = ingress[1].from.clone().unwrap();
+    assert_eq!(from.len(), 1);
+    assert!(from[0].pod_selector.is_none());
+    assert_eq!(
+        from[0]
+            .namespace_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .as_ref()
+            .unwrap()["kubernetes.io/metadata.name"],
+        "monitoring"
+    );
+    // The named ports exist on the container.
+    let names: Vec<String> = find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+        [0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(names.contains(&"https".to_owned()) && names.contains(&"metrics".to_owned()));
+}
+
+#[test]
+fn the_network_policy_component_unpatched_carries_a_placeholder_that_is_no_cidr() {
+    if !kubectl_available() {
+        return;
+    }
+    // Forgetting the patch must fail at `kubectl apply` (the API server validates ipBlock.cidr),
+    // never admit everyone or no one silently.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&deploy_dir(), &tmp.path().join("deploy"));
+    let overlay = tmp.path().join("deploy/overlays/unpatched");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+         resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n",
+    )
+    .unwrap();
+    let objects = kustomize(&overlay);
+    let policy: NetworkPolicy =
+        serde_json::from_value(find(&objects, "NetworkPolicy").clone()).unwrap();
+    let cidr = &policy.spec.unwrap().ingress.unwrap()[0]
+        .from
+        .clone()
+        .unwrap()[0]
+        .ip_block
+        .clone()
+        .unwrap()
+        .cidr;
+    let (addr, prefix) = cidr.split_once('/').unwrap_or((cidr, ""));
+    assert!(
+        addr.parse::<std::net::IpAddr>().is_err() || prefix.parse::<u8>().is_err(),
+        "{cidr} would be accepted as a CIDR"
+    );
 }
 
 #[test]

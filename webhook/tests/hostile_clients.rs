@@ -1,7 +1,9 @@
 //! Clients and objects that try to hurt the webhook: bodies over the limit without a declared
-//! length, headers trickled byte by byte, connections that never handshake or never speak, a
-//! query that panics the PromQL parser, and trigger addresses pointing at the metadata service or
-//! the webhook's own pod. Each test names the defence it proves (docs/limits.md).
+//! length, headers or bodies trickled byte by byte (issue 17: slow bodies used to hold every
+//! review slot), connections that never handshake or never speak, too many connections from one
+//! peer or in all, a query that panics the PromQL parser, and trigger addresses pointing at the
+//! metadata service or the webhook's own pod. Each test names the defence it proves
+//! (docs/limits.md).
 
 mod common;
 
@@ -110,65 +112,279 @@ async fn headers_trickled_byte_by_byte_are_cut_at_the_header_timeout() {
     running.stop().await;
 }
 
+/// Sends a request's headers declaring a 100,000-byte body, then one byte of it: the attack of
+/// issue 17, which used to hold a review slot for the whole request timeout.
+async fn slow_body(
+    ca: &TestCa,
+    running: &Running,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
+    tls.write_all(
+        b"POST /validate HTTP/1.1\r\nHost: kedalint\r\n\
+          Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    tls.flush().await.unwrap();
+    tls
+}
+
+fn denied_review(uid: &str) -> Value {
+    review_for(&scaled_object("slow", None, Some("false")), "CREATE", uid)
+}
+
+/// The answer is the review's: 200, its uid, denied for the missing threshold (KL101).
+fn assert_decided(status: u16, answer: &Value, uid: &str) {
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["response"]["uid"], uid, "{answer}");
+    assert_eq!(answer["response"]["allowed"], false, "{answer}");
+    let message = answer["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("KL101"), "{message}");
+}
+
 #[tokio::test]
-async fn a_body_trickled_byte_by_byte_is_cut_at_the_request_timeout() {
-    // Headers arrive at once, so the header timeout is satisfied; the declared body then comes
-    // one byte every 50 ms (50 s in all). Only the whole-request timeout ends it.
+async fn slow_bodies_on_every_review_slot_leave_a_complete_review_its_answer() {
+    // Two review slots, three clients trickling bodies, and a body deadline longer than the test:
+    // only taking slots once a body is complete lets the real review through.
     let (running, ca, _volume) = started_with(Limits {
-        request_timeout: Duration::from_millis(500),
+        max_concurrent: 2,
+        body_timeout: Duration::from_secs(60),
         ..Limits::default()
     })
     .await;
-    let tls = raw_tls(&ca.ca_pem, running.addr).await;
-    let (mut reader, mut writer) = tokio::io::split(tls);
-    let trickle = tokio::spawn(async move {
-        let head = b"POST /validate HTTP/1.1\r\nHost: kedalint\r\n\
-            Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
-        if writer.write_all(head).await.is_err() || writer.flush().await.is_err() {
-            return;
-        }
-        for _ in 0..1000 {
-            if writer.write_all(b" ").await.is_err() || writer.flush().await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    let started = Instant::now();
-    let mut answer = Vec::new();
-    let mut buf = [0_u8; 1024];
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-            match reader.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    let took = started.elapsed();
-    trickle.abort();
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(
-        answer.starts_with("HTTP/1.1 503"),
-        "after {took:?}: {answer:?}"
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        slow.push(slow_body(&ca, &running).await);
+    }
+    running
+        .wait_metric("kedalint_webhook_connections{phase=\"body\"}", 3.0)
+        .await;
+    let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
+    let (status, answer) = post_raw(&mut tls, &denied_review("real")).await;
+    assert_decided(status, &answer, "real");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_requests_total{result=\"overloaded\"}")
+            .await,
+        0.0
     );
-    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    drop(slow);
     running.stop().await;
 }
 
 #[tokio::test]
-async fn a_connection_silent_after_the_handshake_is_closed() {
+async fn a_body_trickled_after_fast_headers_is_answered_408_at_the_body_deadline() {
     let (running, ca, _volume) = started_with(Limits {
-        header_read_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let mut tls = slow_body(&ca, &running).await;
+    let mut answer = Vec::new();
+    // Hang guard only: without a body deadline nothing is ever answered.
+    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer:?}"
+    );
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"body_timeout\"}")
+            .await,
+        1.0
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn bodies_being_read_are_bounded_by_the_read_budget() {
+    // A 4 KiB budget: one client holding 3,500 bytes of an unfinished body leaves too little for
+    // a review of about 1 KB, which is refused with a 503 instead of buffered.
+    let (running, ca, _volume) = started_with(Limits {
+        body_bytes: 4096,
+        read_budget_bytes: 4096,
+        body_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let review = denied_review("over");
+    assert!(serde_json::to_vec(&review).unwrap().len() > 4096 - 3500);
+    let mut holder = raw_tls(&ca.ca_pem, running.addr).await;
+    holder
+        .write_all(b"POST /validate HTTP/1.1\r\nHost: kedalint\r\nContent-Length: 4000\r\n\r\n")
+        .await
+        .unwrap();
+    holder.write_all(&[b' '; 3500]).await.unwrap();
+    holder.flush().await.unwrap();
+    running
+        .wait_metric("kedalint_webhook_connections{phase=\"body\"}", 1.0)
+        .await;
+    // The holder's bytes may still be on their way: ask again until they are all counted.
+    let mut refused = false;
+    for _ in 0..100 {
+        let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
+        let (status, _) = post_raw(&mut tls, &review).await;
+        if status == 503 {
+            refused = true;
+            break;
+        }
+        assert_eq!(status, 200);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the review was never refused for the read budget");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"read_budget\"}")
+            .await,
+        1.0
+    );
+    // Once the holder leaves, its bytes are given back.
+    drop(holder);
+    let mut answered = false;
+    for _ in 0..100 {
+        let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
+        let (status, answer) = post_raw(&mut tls, &review).await;
+        if status == 200 {
+            assert_decided(status, &answer, "over");
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered, "the budget was not given back");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_silent_after_the_handshake_is_closed_at_the_idle_timeout() {
+    // A header timeout longer than the test: only the idle timeout can close it.
+    let (running, ca, _volume) = started_with(Limits {
+        idle_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_secs(60),
         ..Limits::default()
     })
     .await;
     let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
-    let took = closed_within(&mut tls, Duration::from_secs(10))
+    closed_within(&mut tls, Duration::from_secs(10))
         .await
         .expect("the silent client was never disconnected");
-    assert!(took < Duration::from_secs(2), "disconnected after {took:?}");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"idle_timeout\"}")
+            .await,
+        1.0
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_silent_after_its_review_is_closed_at_the_idle_timeout() {
+    let (running, ca, _volume) = started_with(Limits {
+        idle_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let mut tls = raw_tls(&ca.ca_pem, running.addr).await;
+    let (status, answer) = post_raw(&mut tls, &denied_review("first")).await;
+    assert_decided(status, &answer, "first");
+    closed_within(&mut tls, Duration::from_secs(10))
+        .await
+        .expect("the idle keep-alive connection was never closed");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_at_its_connection_cap_is_refused_and_other_peers_are_still_served() {
+    let (running, ca, _volume) = started_with(Limits {
+        max_connections_per_peer: 2,
+        ..Limits::default()
+    })
+    .await;
+    let local = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
+    let _first = raw_tls_from(&ca.ca_pem, running.addr, local(1))
+        .await
+        .unwrap();
+    let _second = raw_tls_from(&ca.ca_pem, running.addr, local(1))
+        .await
+        .unwrap();
+    let third = raw_tls_from(&ca.ca_pem, running.addr, local(1)).await;
+    assert!(
+        third.is_err(),
+        "a third connection from the same peer was let in"
+    );
+    let mut other = raw_tls_from(&ca.ca_pem, running.addr, local(2))
+        .await
+        .unwrap();
+    let (status, answer) = post_raw(&mut other, &denied_review("other")).await;
+    assert_decided(status, &answer, "other");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"peer_limit\"}")
+            .await,
+        1.0
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_server_closes_its_longest_idle_connection_for_a_new_one() {
+    let (running, ca, _volume) = started_with(Limits {
+        max_connections: 2,
+        ..Limits::default()
+    })
+    .await;
+    let mut oldest = raw_tls(&ca.ca_pem, running.addr).await;
+    running
+        .wait_metric("kedalint_webhook_connections{phase=\"idle\"}", 1.0)
+        .await;
+    let _younger = raw_tls(&ca.ca_pem, running.addr).await;
+    running
+        .wait_metric("kedalint_webhook_connections{phase=\"idle\"}", 2.0)
+        .await;
+    let mut newcomer = raw_tls(&ca.ca_pem, running.addr).await;
+    let (status, answer) = post_raw(&mut newcomer, &denied_review("new")).await;
+    assert_decided(status, &answer, "new");
+    closed_within(&mut oldest, Duration::from_secs(10))
+        .await
+        .expect("the longest idle connection was not closed");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"evicted_idle\"}")
+            .await,
+        1.0
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn pending_handshakes_beyond_the_limit_are_refused_and_established_connections_served() {
+    let (running, ca, _volume) = started_with(Limits {
+        max_handshakes: 1,
+        handshake_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let mut established = raw_tls(&ca.ca_pem, running.addr).await;
+    // The start of a ClientHello, then nothing: this handshake holds the only place.
+    let mut stuck = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    stuck.write_all(b"\x16\x03\x01").await.unwrap();
+    running
+        .wait_metric("kedalint_webhook_connections{phase=\"handshaking\"}", 1.0)
+        .await;
+    let refused = raw_tls_from(&ca.ca_pem, running.addr, [127, 0, 0, 1].into()).await;
+    assert!(refused.is_err(), "a second pending handshake was let in");
+    assert_eq!(
+        running
+            .metric("kedalint_webhook_connections_shed_total{reason=\"handshake_limit\"}")
+            .await,
+        1.0
+    );
+    let (status, answer) = post_raw(&mut established, &denied_review("kept")).await;
+    assert_decided(status, &answer, "kept");
+    drop(stuck);
     running.stop().await;
 }
 

@@ -129,6 +129,27 @@ impl Running {
             .unwrap()
     }
 
+    /// The value of one series of `/metrics` (`name{labels}` exactly as exposed), 0 if absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Polls `/metrics` until `series` reaches `value` (a hang guard of 10 s, not a timing
+    /// assertion: the server gets there as soon as it has seen what the test sent).
+    pub async fn wait_metric(&self, series: &str, value: f64) {
+        for _ in 0..500 {
+            if self.metric(series).await >= value {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{series} never reached {value}:\n{}", self.metrics().await);
+    }
+
     /// Triggers graceful shutdown and waits for it to finish.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -226,15 +247,65 @@ pub async fn raw_tls(
     ca_pem: &str,
     addr: SocketAddr,
 ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    raw_tls_from(ca_pem, addr, [127, 0, 0, 1].into())
+        .await
+        .expect("TLS handshake")
+}
+
+/// A raw TLS connection from the loopback address `local` (all of 127.0.0.0/8 is loopback on
+/// Linux, so tests can be several peers), or the handshake's error.
+pub async fn raw_tls_from(
+    ca_pem: &str,
+    addr: SocketAddr,
+    local: std::net::IpAddr,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots(ca_pem))
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(local, 0))?;
+    let tcp = socket.connect(addr).await?;
     connector
         .connect(rustls_pki_types::ServerName::try_from(HOST).unwrap(), tcp)
         .await
-        .unwrap()
+}
+
+/// Writes one `POST /validate` of `review` (keep-alive) and reads the answer: status and body.
+pub async fn post_raw<S>(stream: &mut S, review: &Value) -> (u16, Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = serde_json::to_vec(review).unwrap();
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0_u8; 4096];
+    loop {
+        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if answer.len() >= end + 4 + length {
+                let status = head[9..12].parse().unwrap();
+                let body = &answer[end + 4..end + 4 + length];
+                let json = serde_json::from_slice(body).unwrap_or(Value::Null);
+                return (status, json);
+            }
+        }
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed before the answer was complete");
+        answer.extend_from_slice(&buf[..n]);
+    }
 }
 
 /// An AdmissionReview v1 for `object`.
