@@ -211,7 +211,7 @@ impl<'s> Run<'s> {
         }
         let after_keda = self.replicas;
         let mut hpa_reason = None;
-        let mut desired = self.replicas;
+        let mut desired = None;
         if hpa_sync {
             let metrics = self.hpa_metrics(now, &reads);
             let pods = Pods {
@@ -220,17 +220,19 @@ impl<'s> Run<'s> {
                 ready: self.ready(now),
             };
             let d = self.state.sync(now, pods, &metrics, &self.hpa);
-            desired = d.desired;
             if pods.spec > 0 {
+                desired = Some(d.desired);
                 hpa_reason = Some(d.reason);
             }
             if d.replicas != self.replicas {
                 self.set_replicas(now, d.replicas);
             }
         }
-        if keda_reason.is_some() && after_keda != before {
-            desired = after_keda.max(desired.min(self.replicas));
-        }
+        let desired = desired.unwrap_or(if after_keda == before {
+            self.replicas
+        } else {
+            after_keda
+        });
 
         let in_fallback = |j: usize| -> bool {
             spec.fallback.is_some()
@@ -268,7 +270,14 @@ impl<'s> Run<'s> {
                 }
             }
         }
-        let reason = self.reason(now, &reads, before, after_keda, keda_reason, hpa_reason);
+        let reason = self.reason(
+            keda_poll,
+            &reads,
+            before,
+            after_keda,
+            keda_reason,
+            hpa_reason,
+        );
         Tick {
             t: rfc3339(now),
             raw,
@@ -526,7 +535,7 @@ impl<'s> Run<'s> {
     /// One sentence for the tick.
     fn reason(
         &self,
-        now: i64,
+        keda_poll: bool,
         reads: &[Option<Read>],
         before: i64,
         after_keda: i64,
@@ -535,24 +544,28 @@ impl<'s> Run<'s> {
     ) -> String {
         let keda_changed = after_keda != before;
         let hpa_changed = self.replicas != after_keda;
-        match (keda, hpa) {
+        let read = self.read_story(reads);
+        let decided = match (keda, hpa) {
             (Some(k), Some(h)) if keda_changed && hpa_changed => format!("{k}; {h}"),
             (Some(k), _) if keda_changed => k,
             (_, Some(h)) => h,
             (k, None) => {
-                let read = self.read_story(reads);
-                let state = k.unwrap_or_else(|| {
-                    if self.replicas == 0 {
-                        format!("not active: stays at 0 (at {})", clock(now))
-                    } else {
-                        format!("stays at {}", self.replicas)
-                    }
+                let r = self.replicas;
+                let state = k.unwrap_or_else(|| match (keda_poll, self.active) {
+                    (true, true) => format!("KEDA: active: stays at {r}"),
+                    (true, false) => format!("KEDA: not active: stays at {r}"),
+                    (false, _) if r == 0 => "stays at 0 until KEDA's next poll".to_owned(),
+                    (false, _) => format!("stays at {r} until the HPA's next sync"),
                 });
-                match read {
+                return match read {
                     Some(r) => format!("{r}; {state}"),
                     None => state,
-                }
+                };
             }
+        };
+        match read {
+            Some(r) => format!("{r}; {decided}"),
+            None => decided,
         }
     }
 
@@ -564,10 +577,16 @@ impl<'s> Run<'s> {
             let t = &self.spec.triggers[j];
             let text = match (&r.milli, r.zero_because) {
                 (Ok(_), Some(why)) => format!("{why}: read as 0 (ignoreNullValues)"),
-                (Err(e), _) => format!("KEDA error: {e}"),
+                (Err(e), _) => match self.spec.fallback {
+                    Some(fb) if self.failures[j] > fb.failure_threshold => format!(
+                        "KEDA error: {e}; fallback after {} failures (failureThreshold {})",
+                        self.failures[j], fb.failure_threshold
+                    ),
+                    _ => format!("KEDA error: {e}"),
+                },
                 (Ok(m), None) if r.raw.is_some_and(f64::is_nan) => format!(
-                    "query returned NaN: KEDA {} hands on {}m",
-                    self.options.keda_version, m
+                    "query returned NaN: KEDA {} hands it on as {m}m",
+                    self.options.keda_version
                 ),
                 _ => return None,
             };

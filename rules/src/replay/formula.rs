@@ -283,6 +283,11 @@ const SYMBOLS: &[&str] = &[
     "&&", "||", "<=", ">=", "==", "!=", "+", "-", "*", "/", "(", ")", "<", ">", "?", ":", ",", "!",
 ];
 
+/// expr operators the replay does not evaluate, named in the refusal.
+const UNSUPPORTED: &[&str] = &[
+    "??", "?.", "**", "..", "%", "^", "[", "]", "{", "}", "'", "\"", "#", ".",
+];
+
 fn lex(text: &str) -> Result<Vec<Token>, String> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -320,6 +325,8 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
                 .unwrap_or(rest.len());
             out.push(Token::Ident(rest[..end].to_owned()));
             rest = &rest[end..];
+        } else if let Some(op) = UNSUPPORTED.iter().find(|s| rest.starts_with(**s)) {
+            return Err(format!("uses `{op}`, which the replay does not evaluate"));
         } else if let Some(sym) = SYMBOLS.iter().find(|s| rest.starts_with(**s)) {
             out.push(Token::Sym(sym));
             rest = &rest[sym.len()..];

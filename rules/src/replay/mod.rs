@@ -258,8 +258,8 @@ pub struct Tick {
     pub active: bool,
     /// Some trigger was past its fallback `failureThreshold`.
     pub fallback: bool,
-    /// What the deciding controller asked for at this tick (the HPA's proposal after
-    /// stabilization and limits, or KEDA's target), or the replicas when nobody decided.
+    /// What was asked for at this tick: at an HPA sync, the metrics' proposal (max over metrics)
+    /// before stabilization and rate limits; when KEDA scaled, KEDA's target; else the replicas.
     pub desired: i64,
     /// Spec replicas after the tick.
     pub replicas: i64,

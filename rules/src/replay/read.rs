@@ -97,7 +97,7 @@ pub(crate) fn to_milli(x: f64, version: KedaVersion) -> i64 {
 pub(crate) fn go_int64(f: f64) -> i64 {
     // 2^63 is exactly representable; every float below it in magnitude truncates into range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_nan() || f >= LIMIT || f < -LIMIT {
+    if !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f as i64

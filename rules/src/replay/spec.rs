@@ -550,11 +550,8 @@ fn read_modifiers(
         .filter(|t| !matches!(t.trigger_type.as_str(), "cpu" | "memory"))
         .filter_map(|t| t.name.as_deref())
         .collect();
-    let compiled = Formula::compile(formula, &names).map_err(|why| {
-        NotReplayable::new(format!(
-            "scalingModifiers formula {formula:?} {why}, which the replay does not evaluate"
-        ))
-    })?;
+    let compiled = Formula::compile(formula, &names)
+        .map_err(|why| NotReplayable::new(format!("scalingModifiers formula {formula:?} {why}")))?;
     for name in compiled.names() {
         let Some(t) = triggers.iter().find(|t| t.name.as_deref() == Some(name)) else {
             continue;
