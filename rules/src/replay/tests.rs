@@ -957,3 +957,19 @@ fn any_history_replays_without_panicking() {
         );
     }
 }
+
+#[test]
+fn activation_is_strict_and_a_null_read_is_compared_as_zero() {
+    let t = |activation: &str| {
+        spec(json!({"triggers": [prom("q", "1", json!({"activationThreshold": activation}))]}))
+            .triggers[0]
+            .clone()
+    };
+    let v = version("2.20");
+    assert!(!read::read(&Sample::Value(0.2), &t("0.2"), v).active);
+    assert!(read::read(&Sample::Value(0.21), &t("0.2"), v).active);
+    assert!(!read::read(&Sample::Empty, &t("0"), v).active);
+    // A negative activationThreshold makes even an empty answer (read as 0) active.
+    assert!(read::read(&Sample::Empty, &t("-1"), v).active);
+    assert!(!read::read(&Sample::Multiple(2), &t("-1"), v).active);
+}
