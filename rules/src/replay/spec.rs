@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::keda::{is_json_number, parse_go_bool};
-use crate::model::{ScaledObject, Trigger, parse_yaml_int};
+use crate::model::{ScaledObject, Trigger};
+use crate::rules::scaling::int_of;
 use crate::source::{Node, ScalarType};
 
 use super::NotReplayable;
@@ -270,14 +271,6 @@ impl ReplaySpec {
             scaling_modifiers,
             triggers,
         })
-    }
-}
-
-/// An integer scalar (`5`, `0x10`).
-fn int_of(node: &Node) -> Option<i64> {
-    match node.scalar_type()? {
-        ScalarType::Int => parse_yaml_int(node.as_str()?),
-        _ => None,
     }
 }
 

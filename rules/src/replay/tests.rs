@@ -526,20 +526,24 @@ fn queue(extra: Value) -> Value {
     body
 }
 
-fn values(v: &[f64]) -> Vec<TriggerHistory> {
-    one(v.iter().map(|x| Sample::Value(*x)).collect())
+/// The queue trigger (threshold 10, polled every 15 s unless `extra` says otherwise) over `values`,
+/// one tick each, starting at `start` replicas (None: `minReplicaCount`).
+fn queue_run(extra: Value, start: Option<i64>, created_at: Option<i64>, values: &[f64]) -> Replay {
+    let options = ReplayOptions {
+        ticks: values.len(),
+        start_replicas: start,
+        created_at,
+        ..ReplayOptions::default()
+    };
+    let history = one(values.iter().map(|x| Sample::Value(*x)).collect());
+    replay(&spec(queue(extra)), &history, &options)
 }
 
 #[test]
 fn keda_scales_to_zero_once_the_cooldown_has_passed_since_the_last_active_poll() {
-    let s = spec(queue(json!({"cooldownPeriod": 60})));
-    let options = ReplayOptions {
-        ticks: 7,
-        start_replicas: Some(1),
-        ..ReplayOptions::default()
-    };
     // Active at 0 and 15 (5 > 0): last active 15. Inactive from 30; 75 − 15 = 60 ≥ 60 at t = 75.
-    let run = replay(&s, &values(&[5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0]), &options);
+    let values = [5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    let run = queue_run(json!({"cooldownPeriod": 60}), Some(1), None, &values);
     assert_eq!(replicas(&run), [1, 1, 1, 1, 1, 0, 0]);
     assert!(
         run.timeline[5]
@@ -552,28 +556,16 @@ fn keda_scales_to_zero_once_the_cooldown_has_passed_since_the_last_active_poll()
 
 #[test]
 fn idle_replicas_replace_zero_and_activation_returns_to_min() {
-    let s = spec(queue(
-        json!({"idleReplicaCount": 0, "minReplicaCount": 2, "maxReplicaCount": 10, "cooldownPeriod": 30}),
-    ));
-    let options = ReplayOptions {
-        ticks: 5,
-        ..ReplayOptions::default()
-    };
+    let extra = json!({"idleReplicaCount": 0, "minReplicaCount": 2, "maxReplicaCount": 10, "cooldownPeriod": 30});
     // t = 0: inactive, never active: 2 → idle 0. t = 30: active → min 2 (the HPA's
     // ceil(5000 / 10000) = 1 is floored at 2). t = 60: 60 − 30 ≥ 30 → idle 0.
-    let run = replay(&s, &values(&[0.0, 0.0, 5.0, 0.0, 0.0]), &options);
+    let run = queue_run(extra, None, None, &[0.0, 0.0, 5.0, 0.0, 0.0]);
     assert_eq!(replicas(&run), [0, 0, 2, 2, 0]);
 }
 
 #[test]
 fn keda_raises_an_inactive_object_to_min_replicas() {
-    let s = spec(queue(json!({"minReplicaCount": 3})));
-    let options = ReplayOptions {
-        ticks: 1,
-        start_replicas: Some(1),
-        ..ReplayOptions::default()
-    };
-    let run = replay(&s, &values(&[0.0]), &options);
+    let run = queue_run(json!({"minReplicaCount": 3}), Some(1), None, &[0.0]);
     assert_eq!(replicas(&run), [3]);
     assert!(
         run.timeline[0].reason.contains("below minReplicaCount"),
@@ -584,17 +576,9 @@ fn keda_raises_an_inactive_object_to_min_replicas() {
 
 #[test]
 fn initial_cooldown_delays_the_first_scale_to_zero() {
-    let s = spec(queue(
-        json!({"initialCooldownPeriod": 60, "pollingInterval": 30}),
-    ));
-    let options = ReplayOptions {
-        ticks: 6,
-        start_replicas: Some(2),
-        created_at: Some(0),
-        ..ReplayOptions::default()
-    };
+    let extra = json!({"initialCooldownPeriod": 60, "pollingInterval": 30});
     // Created at 0, never active: polls at 0 and 30 are within 60 s of creation; the one at 60 is not.
-    let run = replay(&s, &values(&[0.0; 6]), &options);
+    let run = queue_run(extra, Some(2), Some(0), &[0.0; 6]);
     assert_eq!(replicas(&run), [2, 2, 2, 2, 0, 0]);
 }
 
@@ -744,57 +728,40 @@ fn milli_conversion_truncates_before_2_20_and_rounds_after() {
 
 // ---- scalingModifiers ----
 
-#[test]
-fn a_formula_becomes_one_composite_metric() {
-    let s = spec(json!({"maxReplicaCount": 20,
-        "advanced": {"scalingModifiers": {"formula": "a + b", "target": "10"}},
-        "triggers": [
-            {"type": "prometheus", "name": "a", "metadata": {"serverAddress": "http://p:9090", "query": "qa", "threshold": "1"}},
-            {"type": "prometheus", "name": "b", "metadata": {"serverAddress": "http://p:9090", "query": "qb", "threshold": "1"}}]}));
-    let history = vec![
-        TriggerHistory {
-            trigger: 0,
-            samples: vec![Sample::Value(30.0); 2],
-        },
-        TriggerHistory {
-            trigger: 1,
-            samples: vec![Sample::Value(25.0); 2],
-        },
-    ];
+/// Triggers `a` and `b` (threshold 1) under `scalingModifiers`, reading `a` and `b` for two ticks.
+fn formula_run(modifiers: Value, a: f64, b: f64, start: i64) -> Replay {
+    let trigger = |name: &str| {
+        json!({"type": "prometheus", "name": name, "metadata": {
+            "serverAddress": "http://p:9090", "query": format!("q{name}"), "threshold": "1"}})
+    };
+    let s = spec(
+        json!({"maxReplicaCount": 20, "advanced": {"scalingModifiers": modifiers},
+        "triggers": [trigger("a"), trigger("b")]}),
+    );
+    let history = [(0, a), (1, b)].map(|(trigger, v)| TriggerHistory {
+        trigger,
+        samples: vec![Sample::Value(v); 2],
+    });
     let options = ReplayOptions {
         ticks: 2,
-        start_replicas: Some(1),
+        start_replicas: Some(start),
         ..ReplayOptions::default()
     };
-    let run = replay(&s, &history, &options);
+    replay(&s, &history, &options)
+}
+
+#[test]
+fn a_formula_becomes_one_composite_metric() {
+    let run = formula_run(json!({"formula": "a + b", "target": "10"}), 30.0, 25.0, 1);
     // 30 + 25 = 55 against target 10: ceil(55000 / 10000) = 6, capped at 4 from 1, then 6.
     assert_eq!(replicas(&run), [4, 6]);
 }
 
 #[test]
 fn a_formula_below_its_activation_target_keeps_zero() {
-    let s = spec(json!({
-        "advanced": {"scalingModifiers": {"formula": "a - b", "target": "1", "activationTarget": "5"}},
-        "triggers": [
-            {"type": "prometheus", "name": "a", "metadata": {"serverAddress": "http://p:9090", "query": "qa", "threshold": "1"}},
-            {"type": "prometheus", "name": "b", "metadata": {"serverAddress": "http://p:9090", "query": "qb", "threshold": "1"}}]}));
-    let history = vec![
-        TriggerHistory {
-            trigger: 0,
-            samples: vec![Sample::Value(3.0); 2],
-        },
-        TriggerHistory {
-            trigger: 1,
-            samples: vec![Sample::Value(1.0); 2],
-        },
-    ];
-    let options = ReplayOptions {
-        ticks: 2,
-        start_replicas: Some(0),
-        ..ReplayOptions::default()
-    };
+    let modifiers = json!({"formula": "a - b", "target": "1", "activationTarget": "5"});
+    let run = formula_run(modifiers, 3.0, 1.0, 0);
     // a − b = 2 ≤ 5, although each trigger alone is above its activationThreshold 0.
-    let run = replay(&s, &history, &options);
     assert_eq!(replicas(&run), [0, 0]);
     assert_eq!(run.summary.active_ticks, 0);
 }
