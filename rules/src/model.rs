@@ -230,6 +230,17 @@ pub enum ScaleKind {
     ScaledJob,
 }
 
+impl ScaleKind {
+    /// The kind as written in `kind:`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScaledObject => "ScaledObject",
+            Self::ScaledJob => "ScaledJob",
+        }
+    }
+}
+
 /// A view of a ScaledObject, or of a ScaledJob for what both share: `spec.triggers`, the
 /// polling interval and the replica counts. The trigger rules (KL1xx, KL2xx, KL4xx) read both
 /// kinds through it; [`ScaledJob`] adds what only a ScaledJob has.

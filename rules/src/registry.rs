@@ -72,7 +72,17 @@ impl Applies {
         )
     }
 
-    /// How `kubectl kedalint rules` and the docs say it.
+    /// The column of `kubectl kedalint rules`: `both`, `ScaledObject` or `ScaledJob`.
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::ScaledObjects => "ScaledObject",
+            Self::ScaledJobs => "ScaledJob",
+            Self::Both => "both",
+        }
+    }
+
+    /// How the docs say it.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
