@@ -232,9 +232,20 @@ fn several_formats_go_to_their_own_outputs() {
 fn rules_lists_every_rule_and_explain_prints_its_documentation() {
     let out = run_cli(&["rules"], None, &workspace());
     assert_eq!(out.status.code(), Some(0));
+    let listing = stdout(&out);
     for r in kedalint_rules::RULES {
-        assert!(stdout(&out).contains(r.code) && stdout(&out).contains(r.name));
+        let line = listing
+            .lines()
+            .find(|l| l.starts_with(r.code))
+            .unwrap_or_else(|| panic!("{} is not listed", r.code));
+        assert!(line.contains(r.name), "{line}");
+        // Which objects the rule checks: HPA rules ScaledObjects only, job rules ScaledJobs only.
+        assert!(line.contains(&format!(" {} ", r.applies.short())), "{line}");
     }
+    let line_of = |code: &str| listing.lines().find(|l| l.starts_with(code)).unwrap();
+    assert!(line_of("KL301").contains(" ScaledObject "));
+    assert!(line_of("KL320").contains(" ScaledJob "));
+    assert!(line_of("KL202").contains(" both "));
     let out = run_cli(&["explain", "KL109"], None, &workspace());
     assert_eq!(out.status.code(), Some(0));
     assert!(

@@ -1,7 +1,7 @@
 //! `--cluster` against a stand-in Kubernetes API server: no Kubernetes API server can run on
 //! these machines, so a small HTTP server on 127.0.0.1 answers the few GETs kedalint makes
-//! (ScaledObjects, TriggerAuthentications, Services, EndpointSlices) with JSON shaped as the API
-//! server's, and a kubeconfig points kube-rs at it. kube's real client does the requests.
+//! (ScaledObjects, ScaledJobs, TriggerAuthentications, Services, EndpointSlices) with JSON shaped
+//! as the API server's, and a kubeconfig points kube-rs at it. kube's real client does the requests.
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -58,8 +58,31 @@ fn not_found(what: &str) -> String {
     .to_string()
 }
 
-#[test]
-fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_name() {
+/// A ScaledJob with the same trigger as [`scaled_object`].
+fn scaled_job(name: &str, address: &str, threshold: &str) -> Value {
+    let mut job = scaled_object(name, address, threshold);
+    job["kind"] = json!("ScaledJob");
+    let spec = job["spec"].as_object_mut().expect("spec");
+    spec.remove("scaleTargetRef");
+    spec.remove("minReplicaCount");
+    spec.insert(
+        "jobTargetRef".to_owned(),
+        json!({"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": name, "image": "example.com/worker:1"}]}}}),
+    );
+    spec["triggers"][0]
+        .as_object_mut()
+        .expect("trigger")
+        .remove("metricType");
+    job
+}
+
+/// Runs `kubectl kedalint --cluster --format json` against a stand-in API server that serves
+/// `scaled_objects` and, when given, `scaled_jobs` (else the ScaledJob CRD is absent: 404), with
+/// two Prometheus Services. Returns the exit code, the JSON output and every path requested.
+fn run_cluster(
+    scaled_objects: Vec<Value>,
+    scaled_jobs: Option<Vec<Value>>,
+) -> (Option<i32>, Value, Vec<String>) {
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = seen.clone();
     let api = serve(Arc::new(move |target: &str| {
@@ -70,12 +93,12 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
             "/apis/keda.sh/v1alpha1/scaledobjects" => ok(json!({
                 "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObjectList",
                 "metadata": {"resourceVersion": "7"},
-                "items": [
-                    scaled_object("good", "http://prometheus-server.monitoring.svc:80", "10"),
-                    scaled_object("wrong-namespace", "http://prometheus-server.default.svc:80", "10"),
-                    scaled_object("wrong-port", "http://prometheus-server.monitoring.svc.cluster.local:9090", "10"),
-                    scaled_object("down", "http://prometheus-down.monitoring.svc:80", "350m"),
-                ]
+                "items": scaled_objects.clone()
+            })),
+            "/apis/keda.sh/v1alpha1/scaledjobs" if scaled_jobs.is_some() => ok(json!({
+                "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJobList",
+                "metadata": {"resourceVersion": "8"},
+                "items": scaled_jobs.clone()
             })),
             "/apis/keda.sh/v1alpha1/triggerauthentications"
             | "/apis/keda.sh/v1alpha1/clustertriggerauthentications" => ok(json!({
@@ -114,7 +137,35 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
     let stderr = String::from_utf8_lossy(&out.stderr);
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("JSON: {e}\n{stdout}\nstderr: {stderr}"));
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let seen = seen.lock().expect("log").clone();
+    (out.status.code(), json, seen)
+}
+
+#[test]
+fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_name() {
+    let (code, json, seen) = run_cluster(
+        vec![
+            scaled_object("good", "http://prometheus-server.monitoring.svc:80", "10"),
+            scaled_object(
+                "wrong-namespace",
+                "http://prometheus-server.default.svc:80",
+                "10",
+            ),
+            scaled_object(
+                "wrong-port",
+                "http://prometheus-server.monitoring.svc.cluster.local:9090",
+                "10",
+            ),
+            scaled_object("down", "http://prometheus-down.monitoring.svc:80", "350m"),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(1), "{json:#}");
+    // No ScaledJob CRD in this cluster: read as no ScaledJobs, not as an error.
+    assert!(
+        seen.iter()
+            .any(|p| p.starts_with("/apis/keda.sh/v1alpha1/scaledjobs"))
+    );
     assert_eq!(json["summary"]["objects"], 4);
     let findings = json["findings"].as_array().expect("findings");
     let of = |name: &str, code: &str| -> Vec<&Value> {
@@ -160,6 +211,41 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
         "{findings:#?}"
     );
     // Read-only, and never a Secret.
-    let seen = seen.lock().expect("log");
     assert!(seen.iter().all(|p| !p.contains("/secrets")), "{seen:#?}");
+}
+
+#[test]
+fn cluster_mode_lints_scaled_jobs_with_the_trigger_rules_and_the_job_rules() {
+    let (code, json, _) = run_cluster(
+        vec![scaled_object(
+            "good",
+            "http://prometheus-server.monitoring.svc:80",
+            "10",
+        )],
+        Some(vec![
+            scaled_job(
+                "render",
+                "http://prometheus-server.monitoring.svc:80",
+                "350m",
+            ),
+            scaled_job("resize", "http://prometheus-server.default.svc:80", "10"),
+        ]),
+    );
+    assert_eq!(code, Some(1), "{json:#}");
+    assert_eq!(json["summary"]["objects"], 3);
+    let findings = json["findings"].as_array().expect("findings");
+    let of = |name: &str, code: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|f| f["object"]["name"] == name && f["code"] == code)
+            .collect()
+    };
+    let kl102 = of("render", "KL102");
+    assert_eq!(kl102.len(), 1, "{findings:#?}");
+    assert_eq!(kl102[0]["object"]["kind"], "ScaledJob");
+    assert_eq!(kl102[0]["path"], "spec.triggers[0].metadata.threshold");
+    // The Service check of an in-cluster address, and a job rule (no maxReplicaCount).
+    assert_eq!(of("resize", "KL410").len(), 1, "{findings:#?}");
+    assert_eq!(of("resize", "KL324").len(), 1, "{findings:#?}");
+    assert!(of("good", "KL324").is_empty(), "{findings:#?}");
 }

@@ -563,17 +563,20 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     Ok(if fail { EXIT_FINDINGS } else { EXIT_OK })
 }
 
-/// `kubectl kedalint rules`: one line per rule.
+/// `kubectl kedalint rules`: a header, then one line per rule with the objects it checks.
 #[must_use]
 pub fn rules_table() -> String {
-    let mut out = String::new();
+    let line = |code: &str, name: &str, severity: &str, applies: &str, summary: &str| {
+        format!("{code:<6} {name:<33} {severity:<8} {applies:<12} {summary}\n")
+    };
+    let mut out = line("CODE", "NAME", "SEVERITY", "APPLIES TO", "WHAT IT DOES");
     for r in registry::RULES {
-        out.push_str(&format!(
-            "{:<6} {:<32} {:<8} {}\n",
+        out.push_str(&line(
             r.code,
             r.name,
             r.severity.as_str(),
-            r.summary()
+            r.applies.short(),
+            &r.summary(),
         ));
     }
     out

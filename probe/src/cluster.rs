@@ -1,4 +1,4 @@
-//! Cluster mode: reads ScaledObjects, TriggerAuthentications and the Services their in-cluster
+//! Cluster mode: reads ScaledObjects, ScaledJobs, TriggerAuthentications and the Services their in-cluster
 //! `serverAddress`es name from the current kubeconfig context, with kube-rs. Reads only (`get`,
 //! `list`); Secrets are never read.
 
@@ -16,7 +16,8 @@ use crate::{Error, Result};
 /// What cluster mode read.
 #[derive(Debug, Default)]
 pub struct ClusterRead {
-    /// ScaledObjects, as JSON objects with `apiVersion` and `kind`, `managedFields` dropped.
+    /// ScaledObjects, then ScaledJobs, as JSON objects with `apiVersion` and `kind`,
+    /// `managedFields` dropped.
     pub scaled_objects: Vec<Value>,
     /// TriggerAuthentications and ClusterTriggerAuthentications, as JSON objects.
     pub auths: Vec<Value>,
@@ -72,23 +73,28 @@ async fn list_all(client: &Client, kind: &str, namespace: Option<&str>) -> Resul
         .collect())
 }
 
+/// [`list_all`], reading a kind whose CRD is not installed (404) as none.
+async fn list_optional(client: &Client, kind: &str, namespace: Option<&str>) -> Result<Vec<Value>> {
+    match list_all(client, kind, namespace).await {
+        Err(Error::Kube {
+            source: kube::Error::Api(s),
+            ..
+        }) if s.code == 404 => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 /// Reads the KEDA objects: every namespace, or one.
 ///
 /// # Errors
-/// The API server refuses or fails a list. A missing TriggerAuthentication CRD (404) reads as
-/// none.
+/// The API server refuses or fails a list. A missing ScaledJob or TriggerAuthentication CRD
+/// (404) reads as none.
 pub async fn read_objects(client: &Client, namespace: Option<&str>) -> Result<ClusterRead> {
-    let scaled_objects = list_all(client, "ScaledObject", namespace).await?;
+    let mut scaled_objects = list_all(client, "ScaledObject", namespace).await?;
+    scaled_objects.append(&mut list_optional(client, "ScaledJob", namespace).await?);
     let mut auths = Vec::new();
     for kind in ["TriggerAuthentication", "ClusterTriggerAuthentication"] {
-        match list_all(client, kind, namespace).await {
-            Ok(mut v) => auths.append(&mut v),
-            Err(Error::Kube {
-                source: kube::Error::Api(s),
-                ..
-            }) if s.code == 404 => {}
-            Err(e) => return Err(e),
-        }
+        auths.append(&mut list_optional(client, kind, namespace).await?);
     }
     Ok(ClusterRead {
         scaled_objects,

@@ -121,7 +121,7 @@ fn collect(root: &Node, settings: &Settings, out: &mut Vec<ProbeInput>) {
     let objects = objects_of(root, 0);
     let mut any = false;
     for o in &objects {
-        if o.is_scaled_object() {
+        if o.scale_kind().is_some() {
             any = true;
             scaled_object(*o, settings, out);
         }

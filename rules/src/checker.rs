@@ -5,7 +5,7 @@ use std::ops::Range;
 use crate::facts::Facts;
 use crate::finding::{Finding, Fix, ObjectRef};
 use crate::lint::Inventory;
-use crate::model::{Object, ScaledObject};
+use crate::model::{Object, ScaleKind, ScaledObject};
 use crate::registry::RuleInfo;
 use crate::rules;
 use crate::settings::Settings;
@@ -71,6 +71,8 @@ pub(crate) struct Checker<'a> {
     pub(crate) file: Option<&'a SourceFile>,
     pub(crate) document: usize,
     pub(crate) object: Option<ObjectRef>,
+    /// The kind of scalable object being checked: rules that do not apply to it stay silent.
+    pub(crate) scale_kind: Option<ScaleKind>,
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -88,13 +90,19 @@ impl<'a> Checker<'a> {
             file,
             document,
             object: None,
+            scale_kind: None,
             findings: Vec::new(),
         }
     }
 
-    /// Whether a rule runs.
+    /// Whether a rule runs: it is not turned off, and it applies to the object being checked
+    /// (an HPA rule never runs on a ScaledJob, a job rule never on a ScaledObject).
     pub(crate) fn enabled(&self, rule: &RuleInfo) -> bool {
-        self.settings.level(rule).is_some()
+        self.settings.level(rule).is_some() && self.applies(rule)
+    }
+
+    fn applies(&self, rule: &RuleInfo) -> bool {
+        self.scale_kind.is_none_or(|kind| rule.applies.covers(kind))
     }
 
     /// Records a finding of `rule` (nothing when the rule is off).
@@ -104,7 +112,7 @@ impl<'a> Checker<'a> {
         at: Loc,
         message: impl Into<String>,
     ) -> Reported<'_> {
-        let Some(severity) = self.settings.level(rule) else {
+        let Some(severity) = self.settings.level(rule).filter(|_| self.applies(rule)) else {
             return Reported(None);
         };
         self.findings.push(Finding {
@@ -137,8 +145,9 @@ impl<'a> Checker<'a> {
     /// Runs every object-level rule on a KEDA object.
     pub(crate) fn check_object(&mut self, object: &Object<'_>) {
         self.object = (!object.fragment).then(|| object.reference());
+        self.scale_kind = object.scale_kind();
         rules::check_object(self, object);
-        if object.is_scaled_object() {
+        if self.scale_kind.is_some() {
             let so = ScaledObject { object: *object };
             rules::check_scaled_object(self, &so);
         }

@@ -80,6 +80,14 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Go's `strconv.ParseFloat(s, 64)` for decimal text (`0.5`, `.5`, `1e3`, `+1`, `Inf`, `NaN`);
+/// hexadecimal floats, which Go also reads, are not accepted here.
+#[must_use]
+pub fn parse_go_float(s: &str) -> Option<f64> {
+    // Rust's float syntax is Go's decimal one, `inf`/`infinity`/`nan` in any case included.
+    s.parse().ok()
+}
+
 /// KEDA's duration field: a Go duration (`5s`), else an integer of milliseconds. Returns seconds,
 /// or why it is rejected.
 ///

@@ -1,5 +1,5 @@
-//! Lenient typed views over source trees: a ScaledObject, its triggers, Prometheus trigger metadata,
-//! TriggerAuthentications, and the monitoring objects that state scrape intervals.
+//! Lenient typed views over source trees: a ScaledObject or ScaledJob, its triggers, Prometheus
+//! trigger metadata, TriggerAuthentications, and the monitoring objects that state scrape intervals.
 //!
 //! Views never fail: a field of the wrong shape reads as absent here and is reported by a rule.
 
@@ -97,6 +97,24 @@ impl<'a> Object<'a> {
     #[must_use]
     pub fn is_scaled_object(&self) -> bool {
         self.kind() == "ScaledObject" && matches!(self.group(), KEDA_GROUP | KEDA_V1_GROUP)
+    }
+
+    /// True for a `keda.sh` ScaledJob (KEDA v1 had none: it scaled jobs through a ScaledObject).
+    #[must_use]
+    pub fn is_scaled_job(&self) -> bool {
+        self.kind() == "ScaledJob" && self.group() == KEDA_GROUP
+    }
+
+    /// Which scalable object this is, when it is one.
+    #[must_use]
+    pub fn scale_kind(&self) -> Option<ScaleKind> {
+        if self.is_scaled_object() {
+            Some(ScaleKind::ScaledObject)
+        } else if self.is_scaled_job() {
+            Some(ScaleKind::ScaledJob)
+        } else {
+            None
+        }
     }
 
     /// True for a KEDA object of any kind (ScaledObject, ScaledJob, TriggerAuthentication, …).
@@ -203,7 +221,29 @@ pub fn wrap_fragment(root: &Node) -> Option<Node> {
     }
 }
 
-/// A view of a ScaledObject.
+/// The two kinds of KEDA object that carry triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleKind {
+    /// A ScaledObject: KEDA feeds the triggers' metrics to an HPA that scales a workload.
+    ScaledObject,
+    /// A ScaledJob: KEDA reads the triggers itself and creates Jobs.
+    ScaledJob,
+}
+
+impl ScaleKind {
+    /// The kind as written in `kind:`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScaledObject => "ScaledObject",
+            Self::ScaledJob => "ScaledJob",
+        }
+    }
+}
+
+/// A view of a ScaledObject, or of a ScaledJob for what both share: `spec.triggers`, the
+/// polling interval and the replica counts. The trigger rules (KL1xx, KL2xx, KL4xx) read both
+/// kinds through it; [`ScaledJob`] adds what only a ScaledJob has.
 #[derive(Debug, Clone, Copy)]
 pub struct ScaledObject<'a> {
     /// The object.
@@ -211,6 +251,18 @@ pub struct ScaledObject<'a> {
 }
 
 impl<'a> ScaledObject<'a> {
+    /// True when the object is a ScaledJob.
+    #[must_use]
+    pub fn is_job(&self) -> bool {
+        self.object.kind() == "ScaledJob"
+    }
+
+    /// The ScaledJob view, when the object is one.
+    #[must_use]
+    pub fn as_job(&self) -> Option<ScaledJob<'a>> {
+        self.is_job().then_some(ScaledJob { scaled: *self })
+    }
+
     /// The path of `spec`.
     #[must_use]
     pub fn spec_path(&self) -> FieldPath {
@@ -262,6 +314,89 @@ impl<'a> ScaledObject<'a> {
     #[must_use]
     pub fn fallback(&self) -> Option<&'a Entry> {
         self.spec_field("fallback")
+    }
+}
+
+/// KEDA's job scaling strategies (`spec.scalingStrategy.strategy`), read from
+/// `pkg/scaling/executor/scale_jobs.go`: each turns the metric into a number of Jobs to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStrategy {
+    /// `default` (also unset, or a value KEDA does not know): `maxScale − running Jobs`.
+    Default,
+    /// `custom`: `maxScale − customScalingQueueLengthDeduction − running × customScalingRunningJobPercentage`.
+    Custom,
+    /// `accurate`: `maxScale − pending Jobs`, capped at `maxReplicaCount − running Jobs`.
+    Accurate,
+    /// `eager`: `min(maxReplicaCount − running − pending, maxScale)`.
+    Eager,
+}
+
+impl JobStrategy {
+    /// The name KEDA reads.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Custom => "custom",
+            Self::Accurate => "accurate",
+            Self::Eager => "eager",
+        }
+    }
+}
+
+/// A view of a ScaledJob: what only a ScaledJob has on top of the shared [`ScaledObject`] view.
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledJob<'a> {
+    /// The shared view (triggers, counts, polling interval).
+    pub scaled: ScaledObject<'a>,
+}
+
+impl<'a> ScaledJob<'a> {
+    /// `spec.scalingStrategy`, when it is a mapping.
+    #[must_use]
+    pub fn scaling_strategy(&self) -> Option<&'a Node> {
+        self.scaled
+            .object
+            .spec()?
+            .get("scalingStrategy")
+            .filter(|n| n.as_map().is_some())
+    }
+
+    /// A field of `spec.scalingStrategy`.
+    #[must_use]
+    pub fn strategy_field(&self, key: &str) -> Option<&'a Entry> {
+        self.scaling_strategy()?.get_entry(key)
+    }
+
+    /// The strategy KEDA selects: `custom` only when `customScalingRunningJobPercentage` parses
+    /// as a float (else KEDA falls back to `default`, as it does for an unknown name).
+    #[must_use]
+    pub fn strategy(&self) -> JobStrategy {
+        match self
+            .strategy_field("strategy")
+            .and_then(|e| e.value.as_str())
+        {
+            Some("custom") if self.custom_percentage().is_some() => JobStrategy::Custom,
+            Some("accurate") => JobStrategy::Accurate,
+            Some("eager") => JobStrategy::Eager,
+            _ => JobStrategy::Default,
+        }
+    }
+
+    /// `customScalingRunningJobPercentage` as KEDA's `strconv.ParseFloat` reads it.
+    #[must_use]
+    pub fn custom_percentage(&self) -> Option<f64> {
+        let text = self
+            .strategy_field("customScalingRunningJobPercentage")?
+            .value
+            .as_str()?;
+        crate::keda::parse_go_float(text)
+    }
+
+    /// `spec.maxReplicaCount` as written (an integer), or `None` when unset or not an integer.
+    #[must_use]
+    pub fn max_replicas_written(&self) -> Option<i64> {
+        self.scaled.spec_int("maxReplicaCount")
     }
 }
 

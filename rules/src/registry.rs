@@ -4,6 +4,7 @@
 //! on the rule type is its documentation (`kubectl kedalint explain KL202`, `docs/rules/KL202.md`).
 
 use crate::finding::Severity;
+use crate::model::ScaleKind;
 
 /// The group a rule belongs to (the hundreds digit of its code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,56 @@ impl Group {
     }
 }
 
+/// Which scalable objects a rule checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// ScaledObjects only: the rule is about the HPA KEDA drives (its arithmetic, its fields).
+    ScaledObjects,
+    /// ScaledJobs only: the rule is about how KEDA creates Jobs.
+    ScaledJobs,
+    /// Both, and any other document the rule reads.
+    Both,
+}
+
+impl Applies {
+    /// Whether a rule with this scope checks an object of `kind`.
+    #[must_use]
+    pub fn covers(self, kind: ScaleKind) -> bool {
+        matches!(
+            (self, kind),
+            (Self::Both, _)
+                | (Self::ScaledObjects, ScaleKind::ScaledObject)
+                | (Self::ScaledJobs, ScaleKind::ScaledJob)
+        )
+    }
+
+    /// The column of `kubectl kedalint rules`: `both`, `ScaledObject` or `ScaledJob`.
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::ScaledObjects => "ScaledObject",
+            Self::ScaledJobs => "ScaledJob",
+            Self::Both => "both",
+        }
+    }
+
+    /// How the docs say it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScaledObjects => "ScaledObjects",
+            Self::ScaledJobs => "ScaledJobs",
+            Self::Both => "ScaledObjects and ScaledJobs",
+        }
+    }
+}
+
+impl std::fmt::Display for Applies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the registry knows about a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleInfo {
@@ -59,6 +110,8 @@ pub struct RuleInfo {
     pub severity: Severity,
     /// The rule's documentation, from its doc comment (Markdown).
     pub doc: &'static str,
+    /// Which scalable objects it checks.
+    pub applies: Applies,
 }
 
 impl RuleInfo {
@@ -86,11 +139,21 @@ impl RuleInfo {
     }
 }
 
-/// Declares a rule type whose doc comment becomes its documentation.
+/// Declares a rule type whose doc comment becomes its documentation. A rule checks ScaledObjects
+/// and ScaledJobs unless its declaration ends in `ScaledObjects` or `ScaledJobs`.
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])*
         pub(crate) struct $ty:ident => $code:literal, $name:literal, $severity:ident;
+    ) => {
+        $crate::registry::declare_rule! {
+            $(#[doc = $doc])*
+            pub(crate) struct $ty => $code, $name, $severity, Both;
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        pub(crate) struct $ty:ident => $code:literal, $name:literal, $severity:ident, $applies:ident;
     ) => {
         $(#[doc = $doc])*
         pub(crate) struct $ty;
@@ -101,6 +164,7 @@ macro_rules! declare_rule {
                 name: $name,
                 severity: $crate::finding::Severity::$severity,
                 doc: concat!($($doc, "\n"),*),
+                applies: $crate::registry::Applies::$applies,
             };
         }
     };
@@ -128,13 +192,14 @@ pub fn markdown_page(rule: &RuleInfo) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     format!(
-        "# {} {}\n\nDefault severity: **{}**. Group: {}.\n\n{}\n\nSuppress per object with the annotation \
+        "# {} {}\n\nDefault severity: **{}**. Group: {}. Applies to: {}.\n\n{}\n\nSuppress per object with the annotation \
          `kedalint.io/ignore: \"{}\"`, on a line with `# kedalint: ignore[{}]`, or for a whole run \
          in `.kedalint.yaml` with `rules: {{{}: off}}`.\n",
         rule.code,
         rule.name,
         rule.severity,
         rule.group().title(),
+        rule.applies,
         doc.trim(),
         rule.code,
         rule.code,

@@ -1,5 +1,6 @@
-//! kedalint's validating admission webhook: runs the kedalint rules on KEDA ScaledObjects as the
-//! API server admits them, and denies (mode `enforce`) or warns (mode `warn`) on what it finds.
+//! kedalint's validating admission webhook: runs the kedalint rules on KEDA ScaledObjects and
+//! ScaledJobs as the API server admits them, and denies (mode `enforce`) or warns (mode `warn`)
+//! on what it finds.
 //!
 //! The server is a library type so tests drive it in-process or over real TLS:
 //!

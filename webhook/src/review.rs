@@ -50,7 +50,7 @@ pub enum BadReview {
 /// What happened to one review, for metrics and logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Not a ScaledObject, a DELETE, or no object: allowed without linting.
+    /// Not a ScaledObject or ScaledJob, a DELETE, or no object: allowed without linting.
     Skipped,
     /// Linted and allowed (possibly with warnings).
     Allowed,
@@ -116,11 +116,12 @@ pub fn decode(body: &[u8]) -> Result<Decoded, BadReview> {
     })
 }
 
-/// Whether the request is for a `keda.sh` ScaledObject (not a subresource such as `status`).
+/// Whether the request is for a `keda.sh` ScaledObject or ScaledJob (not a subresource such as
+/// `status`): the objects whose triggers the rules read.
 #[must_use]
 pub fn is_scaled_object(request: &AdmissionRequest<DynamicObject>) -> bool {
     request.kind.group == "keda.sh"
-        && request.kind.kind == "ScaledObject"
+        && matches!(request.kind.kind.as_str(), "ScaledObject" | "ScaledJob")
         && request.sub_resource.as_deref().is_none_or(str::is_empty)
 }
 

@@ -179,7 +179,7 @@ fn the_base_renders_into_valid_objects_with_the_required_settings() {
     );
     assert_eq!(
         rule.resources.as_deref(),
-        Some(&["scaledobjects".to_owned()][..])
+        Some(&["scaledobjects".to_owned(), "scaledjobs".to_owned()][..])
     );
     assert_eq!(
         rule.operations.as_deref(),

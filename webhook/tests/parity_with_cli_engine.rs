@@ -1,5 +1,6 @@
-//! The webhook reports what the CLI engine reports: for every ScaledObject in examples/, the codes
-//! and field paths in the AdmissionResponse equal `kedalint_rules::lint_value` on the same object.
+//! The webhook reports what the CLI engine reports: for every ScaledObject and ScaledJob in
+//! examples/, the codes and field paths in the AdmissionResponse equal
+//! `kedalint_rules::lint_value` on the same object.
 
 mod common;
 
@@ -10,7 +11,8 @@ use kedalint_rules::{Settings, Severity};
 use kedalint_webhook::Server;
 use serde_json::Value;
 
-/// ScaledObjects from examples/*.yaml, plus inline ones so the test means something without them.
+/// ScaledObjects and ScaledJobs from examples/*.yaml, plus inline ones so the test means
+/// something without them.
 fn scaled_objects() -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let dir = examples_dir();
@@ -27,7 +29,7 @@ fn scaled_objects() -> Vec<(String, Value)> {
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (i, doc) in yaml_documents(&text).into_iter().enumerate() {
-                    if doc["kind"] == "ScaledObject" {
+                    if doc["kind"] == "ScaledObject" || doc["kind"] == "ScaledJob" {
                         out.push((format!("{}#{i}", path.display()), doc));
                     }
                 }
@@ -49,6 +51,14 @@ fn scaled_objects() -> Vec<(String, Value)> {
     out.push((
         "inline: clean".to_owned(),
         scaled_object("c", Some("10"), Some("false")),
+    ));
+    out.push((
+        "inline ScaledJob: no threshold".to_owned(),
+        scaled_job("d", None, None),
+    ));
+    out.push((
+        "inline ScaledJob: clean".to_owned(),
+        scaled_job("e", Some("10"), Some("false")),
     ));
     out
 }
@@ -119,10 +129,10 @@ async fn webhook_findings_equal_the_cli_engine_for_every_example() {
         );
         compared += 1;
     }
-    assert!(compared >= 3);
+    assert!(compared >= 5);
     eprintln!(
-        "compared {compared} ScaledObjects ({} from examples/)",
-        compared - 3
+        "compared {compared} ScaledObjects and ScaledJobs ({} from examples/)",
+        compared - 5
     );
     // Info findings are not in the response; they are counted, the same as the engine reports.
     let metrics = running.metrics().await;

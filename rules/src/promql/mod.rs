@@ -11,9 +11,11 @@
 mod duration;
 mod lex;
 mod parse;
+pub(crate) use parse::{Parsed, parse};
 mod screen;
 mod shape;
 pub(crate) use shape::RATE_FAMILY;
+pub(crate) use shape::{constant_value, selectors_under};
 mod walk;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Every rule, one file each, grouped by code range; and the order they run in.
 
 pub(crate) mod documents;
+pub(crate) mod jobs;
 pub(crate) mod live;
 pub(crate) mod metadata;
 pub(crate) mod promql;
@@ -60,6 +61,12 @@ pub(crate) static ALL: &[RuleInfo] = &[
     scaling::UnknownTriggerInFormula::INFO,
     scaling::SlowReaction::INFO,
     scaling::PollingFasterThanScrape::INFO,
+    jobs::NonAdditiveMetricOnScaledJob::INFO,
+    jobs::MetricTypeOnScaledJob::INFO,
+    jobs::RunningJobsSubtractedInQuery::INFO,
+    jobs::JobPollingFasterThanScrape::INFO,
+    jobs::MaxReplicaCountUnset::INFO,
+    jobs::CustomStrategyIgnored::INFO,
     live::ServerUnreachable::INFO,
     live::NotAPrometheusApi::INFO,
     live::AuthRequired::INFO,
@@ -93,13 +100,18 @@ pub(crate) fn check_object(cx: &mut Checker<'_>, object: &Object<'_>) {
     }
 }
 
-/// Rules for a ScaledObject and its triggers.
+/// Rules for a ScaledObject or ScaledJob and its triggers. Rules that do not apply to the kind
+/// stay silent (the checker knows the kind); the KL0xx field checks read each kind's own spec.
 pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
-    if cx.enabled(&documents::WrongFieldType::INFO) {
-        documents::wrong_field_type::check(cx, so);
-    }
-    if cx.enabled(&documents::UnknownField::INFO) {
-        documents::unknown_field::check(cx, so);
+    if so.is_job() {
+        documents::scaled_job_spec::check(cx, so);
+    } else {
+        if cx.enabled(&documents::WrongFieldType::INFO) {
+            documents::wrong_field_type::check(cx, so);
+        }
+        if cx.enabled(&documents::UnknownField::INFO) {
+            documents::unknown_field::check(cx, so);
+        }
     }
     let mut queries = Vec::new();
     for trigger in so.triggers() {
@@ -116,6 +128,9 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         queries.push((trigger, query));
     }
     scaling::check_scaled_object(cx, so, &queries);
+    if let Some(job) = so.as_job() {
+        jobs::check_scaled_job(cx, &job, &queries);
+    }
 }
 
 /// The location of a whole trigger's `metadata` key (or the trigger when it has none).

@@ -361,6 +361,23 @@ pub fn scaled_object(name: &str, threshold: Option<&str>, ignore_null: Option<&s
     })
 }
 
+/// The ScaledJob twin of [`scaled_object`]: the same trigger, a Job template, a bound on Jobs.
+pub fn scaled_job(name: &str, threshold: Option<&str>, ignore_null: Option<&str>) -> Value {
+    let mut job = scaled_object(name, threshold, ignore_null);
+    job["kind"] = json!("ScaledJob");
+    let spec = job["spec"].as_object_mut().unwrap();
+    spec.remove("scaleTargetRef");
+    spec.insert("minReplicaCount".to_owned(), json!(0));
+    spec.insert(
+        "jobTargetRef".to_owned(),
+        json!({"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": name, "image": "example.com/worker:1"}]
+        }}}),
+    );
+    job
+}
+
 /// The shared corpus of real AdmissionReview shapes, if present.
 pub fn corpus_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

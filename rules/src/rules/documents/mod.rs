@@ -3,6 +3,7 @@
 pub(crate) mod duplicate_key;
 pub(crate) mod invalid_yaml;
 pub(crate) mod obsolete_keda_api;
+pub(crate) mod scaled_job_spec;
 pub(crate) mod unknown_field;
 pub(crate) mod unrendered_template;
 pub(crate) mod wrong_field_type;

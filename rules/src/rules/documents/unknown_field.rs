@@ -141,6 +141,11 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             keys(cx, m, &p.key("scalingModifiers"), MODIFIER_KEYS, |_| None);
         }
     }
+    check_triggers(cx, so);
+}
+
+/// The checks of `spec.triggers`, which a ScaledJob shares.
+pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     let version = cx.settings.keda_version;
     for trigger in so.triggers() {
         let prometheus = trigger.is_prometheus();
@@ -199,7 +204,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
 }
 
 /// Reports every key of `node` outside `known`; `special` explains keys it knows about.
-fn keys(
+pub(crate) fn keys(
     cx: &mut Checker<'_>,
     node: &Node,
     path: &FieldPath,

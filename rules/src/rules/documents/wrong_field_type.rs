@@ -113,6 +113,13 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             }
         }
     }
+    check_triggers(cx, so);
+}
+
+/// The checks of `spec.triggers`, which a ScaledJob shares.
+pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
+    let spec_path = so.spec_path();
+    let Some(spec) = so.object.spec() else { return };
     match spec.get_entry("triggers") {
         Some(e) if e.value.as_seq().is_none() => {
             cx.report(
@@ -159,7 +166,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     }
 }
 
-fn expect_map(cx: &mut Checker<'_>, path: FieldPath, node: &Node) {
+pub(crate) fn expect_map(cx: &mut Checker<'_>, path: FieldPath, node: &Node) {
     if node.as_map().is_none() {
         let name = path.to_string();
         cx.report(
@@ -170,7 +177,7 @@ fn expect_map(cx: &mut Checker<'_>, path: FieldPath, node: &Node) {
     }
 }
 
-fn integer(cx: &mut Checker<'_>, path: FieldPath, e: &Entry, what: &str) {
+pub(crate) fn integer(cx: &mut Checker<'_>, path: FieldPath, e: &Entry, what: &str) {
     if e.value.scalar_type() == Some(ScalarType::Int) {
         return;
     }
@@ -203,7 +210,7 @@ fn integer(cx: &mut Checker<'_>, path: FieldPath, e: &Entry, what: &str) {
     .help(help);
 }
 
-fn boolean(cx: &mut Checker<'_>, path: FieldPath, e: &Entry) {
+pub(crate) fn boolean(cx: &mut Checker<'_>, path: FieldPath, e: &Entry) {
     if e.value.scalar_type() == Some(ScalarType::Bool) {
         return;
     }
@@ -262,7 +269,7 @@ fn quote_fix(cx: &Checker<'_>, node: &Node) -> Option<Fix> {
     })
 }
 
-fn describe(node: &Node) -> String {
+pub(crate) fn describe(node: &Node) -> String {
     match (node.scalar_type(), node.as_str()) {
         (Some(ScalarType::Str), Some(s)) => format!("the string {s:?}"),
         (Some(ScalarType::Null), _) => "null (an empty value)".to_owned(),

@@ -33,7 +33,7 @@ declare_rule! {
     ///       metadata:
     ///         threshold: "100"
     /// ```
-    pub(crate) struct ActivationIgnored => "KL305", "activation-ignored", Info;
+    pub(crate) struct ActivationIgnored => "KL305", "activation-ignored", Info, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigger<'_>) {

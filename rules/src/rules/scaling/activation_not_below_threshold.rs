@@ -29,7 +29,7 @@ declare_rule! {
     ///   threshold: "20"
     ///   activationThreshold: "2"
     /// ```
-    pub(crate) struct ActivationNotBelowThreshold => "KL304", "activation-not-below-threshold", Warning;
+    pub(crate) struct ActivationNotBelowThreshold => "KL304", "activation-not-below-threshold", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigger<'_>) {

@@ -46,7 +46,7 @@ declare_rule! {
     ///       query: histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))
     ///       threshold: "0.35"
     /// ```
-    pub(crate) struct AverageValueOnNonAdditive => "KL301", "average-value-on-non-additive", Warning;
+    pub(crate) struct AverageValueOnNonAdditive => "KL301", "average-value-on-non-additive", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(

@@ -38,7 +38,7 @@ declare_rule! {
     ///       query: sum(rate(http_requests_total{app="web"}[5m]))
     ///       threshold: "20"
     /// ```
-    pub(crate) struct DoubleNormalisation => "KL302", "double-normalisation", Warning;
+    pub(crate) struct DoubleNormalisation => "KL302", "double-normalisation", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(

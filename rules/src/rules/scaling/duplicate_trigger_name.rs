@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use crate::checker::{Checker, Loc};
+use crate::model::ScaleKind;
 use crate::registry::declare_rule;
 use crate::rules::scaling::TriggerQuery;
 
@@ -46,6 +47,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, queries: &[TriggerQuery<'_, '_>]) {
         else {
             continue;
         };
+        let kind = cx.scale_kind.map_or("object", ScaleKind::as_str);
         match first.get(name) {
             None => {
                 first.insert(name, trigger.index);
@@ -55,7 +57,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, queries: &[TriggerQuery<'_, '_>]) {
                     &DuplicateTriggerName::INFO,
                     Loc::value(trigger.path.key("name"), entry),
                     format!(
-                        "trigger name {name:?} is already used by spec.triggers[{i}]: KEDA's webhook rejects the ScaledObject (triggerName {name:?} is defined multiple times)"
+                        "trigger name {name:?} is already used by spec.triggers[{i}]: KEDA's webhook rejects the {kind} (triggerName {name:?} is defined multiple times)"
                     ),
                 )
                 .help("give every trigger a unique name (names are what scalingModifiers.formula refers to)");

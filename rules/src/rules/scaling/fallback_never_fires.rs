@@ -42,7 +42,7 @@ declare_rule! {
     ///         threshold: "100"
     ///         ignoreNullValues: "false"
     /// ```
-    pub(crate) struct FallbackNeverFires => "KL309", "fallback-never-fires", Warning;
+    pub(crate) struct FallbackNeverFires => "KL309", "fallback-never-fires", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[TriggerQuery<'_, '_>]) {

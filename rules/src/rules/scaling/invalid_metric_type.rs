@@ -32,7 +32,7 @@ declare_rule! {
     ///   - type: prometheus
     ///     metricType: Value
     /// ```
-    pub(crate) struct InvalidMetricType => "KL310", "invalid-metric-type", Error;
+    pub(crate) struct InvalidMetricType => "KL310", "invalid-metric-type", Error, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[TriggerQuery<'_, '_>]) {

@@ -42,7 +42,7 @@ declare_rule! {
     ///   maxReplicaCount: 5
     ///   pollingInterval: 30
     /// ```
-    pub(crate) struct InvalidReplicaBounds => "KL311", "invalid-replica-bounds", Error;
+    pub(crate) struct InvalidReplicaBounds => "KL311", "invalid-replica-bounds", Error, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {

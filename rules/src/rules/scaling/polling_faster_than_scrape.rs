@@ -33,24 +33,32 @@ declare_rule! {
     pub(crate) struct PollingFasterThanScrape => "KL315", "polling-faster-than-scrape", Info;
 }
 
+/// `pollingInterval` in seconds and whether it was set, when it is shorter than a stated scrape
+/// interval of a query that reads scraped series (a ScaledJob's KL323 asks the same question).
+pub(crate) fn polling_faster_than_scrape(
+    so: &ScaledObject<'_>,
+    query: &QueryContext<'_>,
+) -> Option<(i64, bool)> {
+    let (polling, set) = polling_interval(so)?;
+    // An assumed S is a guess, and a constant query (`vector(100)`) reads no scraped series.
+    let reads_series = analysis(Some(query)).is_some_and(|a| !a.selectors.is_empty());
+    if query.scrape.assumed || !reads_series || (!set && so.object.fragment) || polling < 1 {
+        return None;
+    }
+    (u128::from(polling.unsigned_abs()) * 1000 < query.scrape.interval.as_millis())
+        .then_some((polling, set))
+}
+
 pub(crate) fn check(
     cx: &mut Checker<'_>,
     so: &ScaledObject<'_>,
     trigger: &Trigger<'_>,
     query: &QueryContext<'_>,
 ) {
-    let Some((polling, set)) = polling_interval(so) else {
+    let Some((polling, set)) = polling_faster_than_scrape(so, query) else {
         return;
     };
-    // An assumed S is a guess, and a constant query (`vector(100)`) reads no scraped series.
-    let reads_series = analysis(Some(query)).is_some_and(|a| !a.selectors.is_empty());
-    if query.scrape.assumed || !reads_series || (!set && so.object.fragment) || polling < 1 {
-        return;
-    }
     let s = query.scrape.interval;
-    if u128::from(polling.unsigned_abs()) * 1000 >= s.as_millis() {
-        return;
-    }
     let (loc, what) = match so.spec_field("pollingInterval") {
         Some(e) if set => (
             Loc::value(so.spec_path().key("pollingInterval"), e),

@@ -44,7 +44,7 @@ declare_rule! {
     ///         query: histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{app="web"}[5m])) by (le))
     ///         threshold: "0.35"
     /// ```
-    pub(crate) struct ScaleFromZeroDeadlock => "KL308", "scale-from-zero-deadlock", Warning;
+    pub(crate) struct ScaleFromZeroDeadlock => "KL308", "scale-from-zero-deadlock", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[TriggerQuery<'_, '_>]) {

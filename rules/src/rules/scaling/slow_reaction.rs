@@ -45,7 +45,7 @@ declare_rule! {
     ///       query: sum(rate(http_requests_total{app="web"}[2m]))
     ///       threshold: "100"
     /// ```
-    pub(crate) struct SlowReaction => "KL314", "slow-reaction", Info;
+    pub(crate) struct SlowReaction => "KL314", "slow-reaction", Info, ScaledObjects;
 }
 
 pub(crate) fn check(

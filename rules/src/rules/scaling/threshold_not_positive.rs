@@ -30,7 +30,7 @@ declare_rule! {
     ///   threshold: "0.4"
     ///   activationThreshold: "0"
     /// ```
-    pub(crate) struct ThresholdNotPositive => "KL307", "threshold-not-positive", Error;
+    pub(crate) struct ThresholdNotPositive => "KL307", "threshold-not-positive", Error, ScaledObjects;
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>) {

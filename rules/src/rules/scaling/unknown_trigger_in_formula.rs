@@ -46,7 +46,7 @@ declare_rule! {
     ///   - type: prometheus
     ///     name: latency
     /// ```
-    pub(crate) struct UnknownTriggerInFormula => "KL313", "unknown-trigger-in-formula", Error;
+    pub(crate) struct UnknownTriggerInFormula => "KL313", "unknown-trigger-in-formula", Error, ScaledObjects;
 }
 
 /// Words `expr` reserves, and constants it knows.

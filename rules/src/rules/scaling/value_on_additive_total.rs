@@ -40,7 +40,7 @@ declare_rule! {
     ///       query: sum(rate(http_requests_total{app="web"}[5m]))
     ///       threshold: "100"
     /// ```
-    pub(crate) struct ValueOnAdditiveTotal => "KL303", "value-on-additive-total", Warning;
+    pub(crate) struct ValueOnAdditiveTotal => "KL303", "value-on-additive-total", Warning, ScaledObjects;
 }
 
 pub(crate) fn check(
