@@ -51,18 +51,15 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
             })
             .collect();
         for r in &mut reads {
-            count(&mut r.reads, samples[r.index.min(samples.len() - 1)]);
+            if let Some(sample) = samples.get(r.index) {
+                count(&mut r.reads, sample);
+            }
         }
         let tick = run.tick(i, &samples);
         if tick.active {
             summary.active_ticks += 1;
         }
-        if spec
-            .triggers
-            .iter()
-            .zip(&tick.reported)
-            .any(|(t, v)| t.replayable && *v == Some(0.0))
-        {
+        if tick.reported.contains(&Some(0.0)) {
             summary.reads_zero += 1;
         }
         if tick.replicas != previous {
@@ -243,12 +240,8 @@ impl<'s> Run<'s> {
         let mut raw = Vec::with_capacity(reads.len());
         let mut fallback = false;
         for (j, r) in reads.iter().enumerate() {
-            let Some(r) = r else {
-                raw.push(None);
-                reported.push(None);
-                errors.push(None);
-                continue;
-            };
+            // Only the replayable triggers, in the order of `Replay::triggers`.
+            let Some(r) = r else { continue };
             raw.push(r.raw);
             match &r.milli {
                 Ok(m) => {
@@ -643,6 +636,12 @@ impl<'s> Run<'s> {
                 t.not_replayable_reason
                     .as_deref()
                     .unwrap_or("not replayable")
+            ));
+        }
+        if let Some(m) = &spec.scaling_modifiers {
+            notes.push(format!(
+                "scalingModifiers: the HPA gets one metric, {COMPOSITE_METRIC} = {} against target {} ({:?}); KEDA is active when it is above {}",
+                m.formula, m.target, m.metric_type, m.activation_target
             ));
         }
         if spec

@@ -940,3 +940,35 @@ fn activation_is_strict_and_a_null_read_is_compared_as_zero() {
     assert!(read::read(&Sample::Empty, &t("-1"), v).active);
     assert!(!read::read(&Sample::Multiple(2), &t("-1"), v).active);
 }
+
+#[test]
+fn tick_arrays_follow_the_replayable_triggers() {
+    let s = spec(
+        json!({"triggers": [{"type": "cpu", "metadata": {"value": "50"}}, prom("q", "1", json!({}))]}),
+    );
+    let options = ReplayOptions {
+        ticks: 1,
+        start_replicas: Some(1),
+        ..ReplayOptions::default()
+    };
+    let run = replay(
+        &s,
+        &[TriggerHistory {
+            trigger: 1,
+            samples: vec![Sample::Value(2.5)],
+        }],
+        &options,
+    );
+    assert_eq!(run.triggers.len(), 1);
+    assert_eq!(
+        (run.triggers[0].index, run.triggers[0].metric.as_str()),
+        (1, "s1-prometheus")
+    );
+    assert_eq!(run.timeline[0].raw, [Some(2.5)]);
+    assert_eq!(run.timeline[0].reported, [Some(2.5)]);
+    assert!(
+        run.notes
+            .iter()
+            .any(|n| n.starts_with("s0-cpu is left out of the HPA's max"))
+    );
+}
