@@ -617,6 +617,17 @@ impl<'s> Run<'s> {
                 Some(_) => "the HPA follows behavior, with the API server's defaults for the fields left out".to_owned(),
             },
         ];
+        for (what, period) in [
+            ("KEDA polls", i64::from(spec.polling_interval)),
+            ("the HPA syncs", self.sync_period),
+        ] {
+            if period < self.step {
+                notes.push(format!(
+                    "{what} every {period}s but the history has one sample every {}s: the replay runs it once per tick",
+                    self.step
+                ));
+            }
+        }
         if !o.keda_version.at_least(2, 20) {
             notes.push(format!(
                 "KEDA {} passes a NaN result through as int64(NaN×1000), which is -9223372036854775808m on amd64 (the model's assumption; 0 on arm64)",

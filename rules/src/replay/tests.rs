@@ -535,8 +535,7 @@ fn queue_run(extra: Value, start: Option<i64>, created_at: Option<i64>, values: 
         created_at,
         ..ReplayOptions::default()
     };
-    let history = one(values.iter().map(|x| Sample::Value(*x)).collect());
-    replay(&spec(queue(extra)), &history, &options)
+    replay(&spec(queue(extra)), &values_of(values), &options)
 }
 
 #[test]
@@ -971,4 +970,29 @@ fn tick_arrays_follow_the_replayable_triggers() {
             .iter()
             .any(|n| n.starts_with("s0-cpu is left out of the HPA's max"))
     );
+}
+
+#[test]
+fn cached_metrics_give_the_hpa_the_last_polls_value() {
+    let run = |cached: bool| {
+        let s = spec(
+            json!({"pollingInterval": 30, "triggers": [{"type": "prometheus", "useCachedMetrics": cached,
+            "metadata": {"serverAddress": "http://p:9090", "query": "q", "threshold": "10"}}]}),
+        );
+        let options = ReplayOptions {
+            ticks: 3,
+            start_replicas: Some(1),
+            ..ReplayOptions::default()
+        };
+        replicas(&replay(&s, &values_of(&[10.0, 50.0, 50.0]), &options))
+    };
+    // Cached: the sync at 15 still sees the poll at 0 (10000m / 10000m = 1: within, 1); the poll
+    // at 30 brings 50000m: ceil(5) = 5, capped at max(2, 4) = 4.
+    assert_eq!(run(true), [1, 1, 4]);
+    // Fresh reads: 50000m at 15 gives 5, capped at 4; then 5.
+    assert_eq!(run(false), [1, 4, 5]);
+}
+
+fn values_of(v: &[f64]) -> Vec<TriggerHistory> {
+    one(v.iter().map(|x| Sample::Value(*x)).collect())
 }
