@@ -996,3 +996,40 @@ fn cached_metrics_give_the_hpa_the_last_polls_value() {
 fn values_of(v: &[f64]) -> Vec<TriggerHistory> {
     one(v.iter().map(|x| Sample::Value(*x)).collect())
 }
+
+#[test]
+fn the_summary_counts_the_timeline() {
+    // Example (a)'s counterfactual from 1: 4, 6, 6. The start count 1 is not a tick's count.
+    let s = spec(json!({"triggers": [prom("q", "0.350", json!({}))]}));
+    let options = ReplayOptions {
+        ticks: 3,
+        start_replicas: Some(1),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &one(vec![Sample::Value(1.87); 3]), &options);
+    let expected = Summary {
+        ticks: 3,
+        reads_zero: 0,
+        active_ticks: 3,
+        min_replicas: 4,
+        max_replicas: 6,
+        scale_events: 2,
+    };
+    assert_eq!(run.summary, expected);
+    let empty = replay(
+        &s,
+        &[],
+        &ReplayOptions {
+            start_replicas: Some(2),
+            ..ReplayOptions::default()
+        },
+    );
+    assert_eq!(
+        (
+            empty.summary.min_replicas,
+            empty.summary.max_replicas,
+            empty.timeline.len()
+        ),
+        (2, 2, 0)
+    );
+}
