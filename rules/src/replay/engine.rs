@@ -498,7 +498,13 @@ impl<'s> Run<'s> {
         }
         match &spec.scaling_modifiers {
             Some(modifiers) => {
-                let milli = if metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_))) {
+                // GetScaledObjectMetrics: an error reaches the HPA only when no trigger is in
+                // fallback; otherwise the composite is the fallback value.
+                let failed = metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_)));
+                let fallback = metrics
+                    .iter()
+                    .any(|(_, m)| matches!(m, Metric::Fallback(_)));
+                let milli = if failed && !fallback {
                     Err(format!("metric:{COMPOSITE_METRIC} encountered error"))
                 } else {
                     self.composite(&metrics)

@@ -1033,3 +1033,34 @@ fn the_summary_counts_the_timeline() {
         (2, 2, 0)
     );
 }
+
+#[test]
+fn a_formula_over_a_trigger_in_fallback_takes_the_fallback_value() {
+    // KEDA 2.18, target 10 (an integer, so fallback is valid), failureThreshold 0: `b` fails from
+    // the first sync and is past the threshold at once. The composite is the fallback value
+    // 10 × 1000 × 3 = 30000m: ceil(30000 / 10000) = 3 from 1 (ceiling 4).
+    let s = spec(json!({"fallback": {"failureThreshold": 0, "replicas": 3},
+        "advanced": {"scalingModifiers": {"formula": "a + b", "target": "10"}},
+        "triggers": [
+            {"type": "prometheus", "name": "a", "metadata": {"query": "qa", "threshold": "1"}},
+            {"type": "prometheus", "name": "b", "metadata": {"query": "qb", "threshold": "1"}}]}));
+    let history = [
+        TriggerHistory {
+            trigger: 0,
+            samples: vec![Sample::Value(1.0)],
+        },
+        TriggerHistory {
+            trigger: 1,
+            samples: vec![Sample::Multiple(2)],
+        },
+    ];
+    let options = ReplayOptions {
+        ticks: 1,
+        start_replicas: Some(1),
+        keda_version: version("2.18"),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &history, &options);
+    assert_eq!(replicas(&run), [3]);
+    assert!(run.timeline[0].fallback);
+}
