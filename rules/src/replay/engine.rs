@@ -33,8 +33,8 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
     let missing = Sample::Error("no sample for this tick in the history".to_owned());
     let mut summary = Summary {
         ticks: options.ticks,
-        min_replicas: run.replicas,
-        max_replicas: run.replicas,
+        min_replicas: i64::MAX,
+        max_replicas: i64::MIN,
         ..Summary::default()
     };
     let mut previous = run.replicas;
@@ -51,18 +51,15 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
             })
             .collect();
         for r in &mut reads {
-            count(&mut r.reads, samples[r.index.min(samples.len() - 1)]);
+            if let Some(sample) = samples.get(r.index) {
+                count(&mut r.reads, sample);
+            }
         }
         let tick = run.tick(i, &samples);
         if tick.active {
             summary.active_ticks += 1;
         }
-        if spec
-            .triggers
-            .iter()
-            .zip(&tick.reported)
-            .any(|(t, v)| t.replayable && *v == Some(0.0))
-        {
+        if tick.reported.contains(&Some(0.0)) {
             summary.reads_zero += 1;
         }
         if tick.replicas != previous {
@@ -73,7 +70,7 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
         summary.max_replicas = summary.max_replicas.max(tick.replicas);
         timeline.push(tick);
     }
-    if options.ticks == 0 {
+    if timeline.is_empty() {
         summary.min_replicas = run.replicas;
         summary.max_replicas = run.replicas;
     }
@@ -243,12 +240,8 @@ impl<'s> Run<'s> {
         let mut raw = Vec::with_capacity(reads.len());
         let mut fallback = false;
         for (j, r) in reads.iter().enumerate() {
-            let Some(r) = r else {
-                raw.push(None);
-                reported.push(None);
-                errors.push(None);
-                continue;
-            };
+            // Only the replayable triggers, in the order of `Replay::triggers`.
+            let Some(r) = r else { continue };
             raw.push(r.raw);
             match &r.milli {
                 Ok(m) => {
@@ -505,7 +498,13 @@ impl<'s> Run<'s> {
         }
         match &spec.scaling_modifiers {
             Some(modifiers) => {
-                let milli = if metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_))) {
+                // GetScaledObjectMetrics: an error reaches the HPA only when no trigger is in
+                // fallback; otherwise the composite is the fallback value.
+                let failed = metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_)));
+                let fallback = metrics
+                    .iter()
+                    .any(|(_, m)| matches!(m, Metric::Fallback(_)));
+                let milli = if failed && !fallback {
                     Err(format!("metric:{COMPOSITE_METRIC} encountered error"))
                 } else {
                     self.composite(&metrics)
@@ -624,6 +623,17 @@ impl<'s> Run<'s> {
                 Some(_) => "the HPA follows behavior, with the API server's defaults for the fields left out".to_owned(),
             },
         ];
+        for (what, period) in [
+            ("KEDA polls", i64::from(spec.polling_interval)),
+            ("the HPA syncs", self.sync_period),
+        ] {
+            if period < self.step {
+                notes.push(format!(
+                    "{what} every {period}s but the history has one sample every {}s: the replay runs it once per tick",
+                    self.step
+                ));
+            }
+        }
         if !o.keda_version.at_least(2, 20) {
             notes.push(format!(
                 "KEDA {} passes a NaN result through as int64(NaN×1000), which is -9223372036854775808m on amd64 (the model's assumption; 0 on arm64)",
@@ -643,6 +653,12 @@ impl<'s> Run<'s> {
                 t.not_replayable_reason
                     .as_deref()
                     .unwrap_or("not replayable")
+            ));
+        }
+        if let Some(m) = &spec.scaling_modifiers {
+            notes.push(format!(
+                "scalingModifiers: the HPA gets one metric, {COMPOSITE_METRIC} = {} against target {} ({:?}); KEDA is active when it is above {}",
+                m.formula, m.target, m.metric_type, m.activation_target
             ));
         }
         if spec

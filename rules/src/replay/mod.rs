@@ -184,7 +184,8 @@ impl Default for ReplayOptions {
 /// The replay of one object (DESIGN.md's replay JSON: `triggers`, `summary`, `timeline`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Replay {
-    /// Per trigger, what Prometheus returned over the window.
+    /// Per replayable trigger, in `spec.triggers` order, what Prometheus returned over the window.
+    /// The tick arrays (`raw`, `reported`, `errors`) follow this order.
     pub triggers: Vec<TriggerReads>,
     /// Totals over the window.
     pub summary: Summary,
@@ -232,9 +233,9 @@ pub struct Summary {
     pub reads_zero: usize,
     /// Ticks where KEDA counted the object active.
     pub active_ticks: usize,
-    /// Lowest replica count over the window.
+    /// Lowest replica count after a tick (the start count when there are no ticks).
     pub min_replicas: i64,
-    /// Highest replica count over the window.
+    /// Highest replica count after a tick (the start count when there are no ticks).
     pub max_replicas: i64,
     /// Ticks where the replica count changed.
     pub scale_events: usize,
@@ -245,14 +246,15 @@ pub struct Summary {
 pub struct Tick {
     /// RFC 3339 UTC.
     pub t: String,
-    /// Per trigger: what Prometheus returned (None: empty or not one value). NaN and ±Inf are
-    /// serialized as the strings "NaN", "+Inf", "-Inf".
+    /// Per entry of [`Replay::triggers`] (the replayable triggers, in order): what Prometheus
+    /// returned (None: empty or not one value). NaN and ±Inf are serialized as the strings "NaN",
+    /// "+Inf", "-Inf".
     #[serde(serialize_with = "floats")]
     pub raw: Vec<Option<f64>>,
-    /// Per trigger: what KEDA hands the HPA (None: an error, or a trigger the replay cannot read).
+    /// Per entry of [`Replay::triggers`]: what KEDA hands the HPA (None: an error).
     #[serde(serialize_with = "floats")]
     pub reported: Vec<Option<f64>>,
-    /// Per trigger: KEDA's error text, if any.
+    /// Per entry of [`Replay::triggers`]: KEDA's error text, if any.
     pub errors: Vec<Option<String>>,
     /// KEDA counted the object active at its last poll.
     pub active: bool,

@@ -535,8 +535,7 @@ fn queue_run(extra: Value, start: Option<i64>, created_at: Option<i64>, values: 
         created_at,
         ..ReplayOptions::default()
     };
-    let history = one(values.iter().map(|x| Sample::Value(*x)).collect());
-    replay(&spec(queue(extra)), &history, &options)
+    replay(&spec(queue(extra)), &values_of(values), &options)
 }
 
 #[test]
@@ -939,4 +938,129 @@ fn activation_is_strict_and_a_null_read_is_compared_as_zero() {
     // A negative activationThreshold makes even an empty answer (read as 0) active.
     assert!(read::read(&Sample::Empty, &t("-1"), v).active);
     assert!(!read::read(&Sample::Multiple(2), &t("-1"), v).active);
+}
+
+#[test]
+fn tick_arrays_follow_the_replayable_triggers() {
+    let s = spec(
+        json!({"triggers": [{"type": "cpu", "metadata": {"value": "50"}}, prom("q", "1", json!({}))]}),
+    );
+    let options = ReplayOptions {
+        ticks: 1,
+        start_replicas: Some(1),
+        ..ReplayOptions::default()
+    };
+    let run = replay(
+        &s,
+        &[TriggerHistory {
+            trigger: 1,
+            samples: vec![Sample::Value(2.5)],
+        }],
+        &options,
+    );
+    assert_eq!(run.triggers.len(), 1);
+    assert_eq!(
+        (run.triggers[0].index, run.triggers[0].metric.as_str()),
+        (1, "s1-prometheus")
+    );
+    assert_eq!(run.timeline[0].raw, [Some(2.5)]);
+    assert_eq!(run.timeline[0].reported, [Some(2.5)]);
+    assert!(
+        run.notes
+            .iter()
+            .any(|n| n.starts_with("s0-cpu is left out of the HPA's max"))
+    );
+}
+
+#[test]
+fn cached_metrics_give_the_hpa_the_last_polls_value() {
+    let run = |cached: bool| {
+        let s = spec(
+            json!({"pollingInterval": 30, "triggers": [{"type": "prometheus", "useCachedMetrics": cached,
+            "metadata": {"serverAddress": "http://p:9090", "query": "q", "threshold": "10"}}]}),
+        );
+        let options = ReplayOptions {
+            ticks: 3,
+            start_replicas: Some(1),
+            ..ReplayOptions::default()
+        };
+        replicas(&replay(&s, &values_of(&[10.0, 50.0, 50.0]), &options))
+    };
+    // Cached: the sync at 15 still sees the poll at 0 (10000m / 10000m = 1: within, 1); the poll
+    // at 30 brings 50000m: ceil(5) = 5, capped at max(2, 4) = 4.
+    assert_eq!(run(true), [1, 1, 4]);
+    // Fresh reads: 50000m at 15 gives 5, capped at 4; then 5.
+    assert_eq!(run(false), [1, 4, 5]);
+}
+
+fn values_of(v: &[f64]) -> Vec<TriggerHistory> {
+    one(v.iter().map(|x| Sample::Value(*x)).collect())
+}
+
+#[test]
+fn the_summary_counts_the_timeline() {
+    // Example (a)'s counterfactual from 1: 4, 6, 6. The start count 1 is not a tick's count.
+    let s = spec(json!({"triggers": [prom("q", "0.350", json!({}))]}));
+    let options = ReplayOptions {
+        ticks: 3,
+        start_replicas: Some(1),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &one(vec![Sample::Value(1.87); 3]), &options);
+    let expected = Summary {
+        ticks: 3,
+        reads_zero: 0,
+        active_ticks: 3,
+        min_replicas: 4,
+        max_replicas: 6,
+        scale_events: 2,
+    };
+    assert_eq!(run.summary, expected);
+    let empty = replay(
+        &s,
+        &[],
+        &ReplayOptions {
+            start_replicas: Some(2),
+            ..ReplayOptions::default()
+        },
+    );
+    assert_eq!(
+        (
+            empty.summary.min_replicas,
+            empty.summary.max_replicas,
+            empty.timeline.len()
+        ),
+        (2, 2, 0)
+    );
+}
+
+#[test]
+fn a_formula_over_a_trigger_in_fallback_takes_the_fallback_value() {
+    // KEDA 2.18, target 10 (an integer, so fallback is valid), failureThreshold 0: `b` fails from
+    // the first sync and is past the threshold at once. The composite is the fallback value
+    // 10 × 1000 × 3 = 30000m: ceil(30000 / 10000) = 3 from 1 (ceiling 4).
+    let s = spec(json!({"fallback": {"failureThreshold": 0, "replicas": 3},
+        "advanced": {"scalingModifiers": {"formula": "a + b", "target": "10"}},
+        "triggers": [
+            {"type": "prometheus", "name": "a", "metadata": {"query": "qa", "threshold": "1"}},
+            {"type": "prometheus", "name": "b", "metadata": {"query": "qb", "threshold": "1"}}]}));
+    let history = [
+        TriggerHistory {
+            trigger: 0,
+            samples: vec![Sample::Value(1.0)],
+        },
+        TriggerHistory {
+            trigger: 1,
+            samples: vec![Sample::Multiple(2)],
+        },
+    ];
+    let options = ReplayOptions {
+        ticks: 1,
+        start_replicas: Some(1),
+        keda_version: version("2.18"),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &history, &options);
+    assert_eq!(replicas(&run), [3]);
+    assert!(run.timeline[0].fallback);
 }
