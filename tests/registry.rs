@@ -36,7 +36,25 @@ fn codes_names_and_severities_match_the_catalogue() {
         }
     }
     assert!(rows.len() > 50, "catalogue not read");
+    // Ranges RULES.md opens for new rules (`| KL412–KL439 | … |`): their codes and names are
+    // recorded by the registry and docs/rules, not by a row of the catalogue.
+    let open_ranges: Vec<(String, String)> = catalogue
+        .lines()
+        .filter_map(|line| {
+            let cell = line.split('|').nth(1)?.trim();
+            let (from, to) = cell.split_once('–')?;
+            (from.starts_with("KL") && to.starts_with("KL"))
+                .then(|| (from.trim().to_owned(), to.trim().to_owned()))
+        })
+        .collect();
     for r in RULES {
+        if !rows.contains_key(r.code)
+            && open_ranges
+                .iter()
+                .any(|(from, to)| (from.as_str()..=to.as_str()).contains(&r.code))
+        {
+            continue;
+        }
         let (name, sev) = rows
             .get(r.code)
             .unwrap_or_else(|| panic!("{} is not in RULES.md", r.code));

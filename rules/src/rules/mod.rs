@@ -71,6 +71,14 @@ pub(crate) static ALL: &[RuleInfo] = &[
     live::ThresholdUnreachable::INFO,
     live::ServiceNotFound::INFO,
     live::ServiceWithoutEndpoints::INFO,
+    live::ScaledObjectNotReady::INFO,
+    live::TriggerFailing::INFO,
+    live::HpaMetricDisagreesWithPrometheus::INFO,
+    live::HpaAtMaxReplicas::INFO,
+    live::HpaCannotScale::INFO,
+    live::ScaledObjectPaused::INFO,
+    live::HpaTargetDiffersFromThreshold::INFO,
+    live::ScalerErrorEvent::INFO,
     suppressions::UnusedSuppression::INFO,
     suppressions::UnknownRuleInSuppression::INFO,
 ];
@@ -115,6 +123,7 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         live::check_trigger(cx, &trigger, query.as_ref());
         queries.push((trigger, query));
     }
+    live::state::check(cx, so, &queries);
     scaling::check_scaled_object(cx, so, &queries);
 }
 
