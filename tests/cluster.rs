@@ -841,6 +841,7 @@ fn the_seed_an_hpa_reading_zero_is_explained_by_an_empty_1m_window_that_a_wider_
         .find("Diagnosis of ScaledObject shop/inference-slo-scaler, most likely cause first:")
         .unwrap_or_else(|| panic!("no diagnosis in\n{text}"));
     let diagnosis = &text[start..];
+    eprintln!("{diagnosis}");
     let first = diagnosis
         .find("1. warning KL414")
         .unwrap_or_else(|| panic!("{diagnosis}"));

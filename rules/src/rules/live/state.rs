@@ -208,11 +208,12 @@ pub(crate) fn check(
     }
 }
 
-/// A message text quoted for a finding: one line, at most 300 characters.
+/// A message text quoted for a finding: one line, at most 1000 characters (KEDA's errors carry
+/// the whole query URL, and the cause is at their end).
 pub(crate) fn quote(text: &str) -> String {
     let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > 300 {
-        format!("{}…", one.chars().take(299).collect::<String>())
+    if one.chars().count() > 1000 {
+        format!("{}…", one.chars().take(999).collect::<String>())
     } else {
         one
     }
