@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -193,12 +193,7 @@ impl Prometheus {
     }
 
     /// Spawns Prometheus on `config` and `data`, on a free port read from its log.
-    fn spawn(
-        binary: &std::path::Path,
-        config: &std::path::Path,
-        data: &std::path::Path,
-        dir: tempfile::TempDir,
-    ) -> Self {
+    fn spawn(binary: &Path, config: &Path, data: &Path, dir: tempfile::TempDir) -> Self {
         let mut child = Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
@@ -250,20 +245,7 @@ impl Prometheus {
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let om = dir.path().join("backfill.om");
-        std::fs::write(&om, openmetrics).expect("write openmetrics");
-        let out = Command::new(&promtool)
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&om)
-            .arg(&data)
-            .output()
-            .expect("run promtool");
-        assert!(
-            out.status.success(),
-            "promtool failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let data = backfill_tsdb(&promtool, openmetrics, dir.path());
         let config = dir.path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
         let prom = Self::spawn(&binary, &config, &data, dir);
@@ -305,6 +287,30 @@ impl Drop for Prometheus {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes TSDB blocks from `openmetrics` into `dir/data` with `promtool tsdb
+/// create-blocks-from openmetrics`; returns the data directory.
+///
+/// # Panics
+/// promtool fails.
+#[must_use]
+pub fn backfill_tsdb(promtool: &Path, openmetrics: &str, dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    let om = dir.join("backfill.om");
+    std::fs::write(&om, openmetrics).expect("write openmetrics");
+    let out = Command::new(promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&om)
+        .arg(&data)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
 }
 
 /// A proxy in front of `upstream` that forwards every request, after `delay` for requests

@@ -2,7 +2,6 @@ use crate::checker::{Checker, Loc};
 use crate::facts::{QueryOutcome, format_value};
 use crate::keda::parse_go_bool;
 use crate::model::Trigger;
-use crate::promql::format_duration;
 use crate::registry::declare_rule;
 use crate::rules::query_context::QueryContext;
 
@@ -62,18 +61,8 @@ pub(crate) fn check(
         .meta("ignoreNullValues")
         .and_then(parse_go_bool)
         .unwrap_or(true);
-    let short = q.analysis.as_ref().ok().and_then(|a| {
-        a.ranges
-            .iter()
-            .find(|r| r.range < q.scrape.interval * 2)
-            .map(|r| {
-                format!(
-                    "the range {} is shorter than 2 x the scrape interval, {}: at most instants it holds one sample and the query is empty",
-                    format_duration(r.range),
-                    q.scrape
-                )
-            })
-    });
+    let short = super::short_range(q)
+        .map(|s| format!("{s}: at most instants it holds one sample and the query is empty"));
     let probed = describe_probe(cx, address, server);
     let head = format!(
         "the HPA reads `{metric}` = {} ({source}, {})",

@@ -145,6 +145,18 @@ fn describe_probe(cx: &Checker<'_>, address: &str, server: &ServerProbe) -> Stri
     out
 }
 
+/// "the range 1m is shorter than 2 x the scrape interval, 1m (…)" for the first range of the
+/// query that holds fewer than two samples: the most common reason a query is empty.
+fn short_range(q: &QueryContext<'_>) -> Option<String> {
+    let a = q.analysis.as_ref().ok()?;
+    let r = a.ranges.iter().find(|r| r.range < q.scrape.interval * 2)?;
+    Some(format!(
+        "the range {} is shorter than 2 x the scrape interval, {}",
+        crate::promql::format_duration(r.range),
+        q.scrape
+    ))
+}
+
 /// "cluster read at 2025-…Z" or "cluster read".
 fn cluster_read(cx: &Checker<'_>) -> String {
     match &cx.facts.probed_at {
