@@ -59,20 +59,7 @@ impl Prometheus {
     /// Backfills `openmetrics` into a fresh TSDB and starts Prometheus on it.
     fn start(prometheus: &Path, promtool: &Path, openmetrics: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let om = dir.path().join("backfill.om");
-        std::fs::write(&om, openmetrics).expect("write openmetrics");
-        let out = Command::new(promtool)
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&om)
-            .arg(&data)
-            .output()
-            .expect("run promtool");
-        assert!(
-            out.status.success(),
-            "promtool failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let data = kedalint_tests::live::backfill_tsdb(promtool, openmetrics, dir.path());
         // No scrape jobs: the data is all backfilled. Evaluation interval left at its 1m default,
         // the step of a subquery written without one.
         let config = dir.path().join("prometheus.yml");

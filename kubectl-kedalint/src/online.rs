@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kedalint_probe::{ProbeConfig, ProbeInput, cluster};
+use kedalint_probe::{ProbeConfig, ProbeInput, cluster, cluster_status};
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{FileReport, Inventory, lint_value};
 use kedalint_rules::model::objects_of;
@@ -139,7 +139,8 @@ pub fn lint_cluster(
         answered.clone(),
         show_progress && std::io::stderr().is_terminal(),
     );
-    let (read, mut facts) = rt.block_on(async {
+    let (read, mut facts, status_notes) = rt.block_on(async {
+        let started = tokio::time::Instant::now();
         let client = cluster::client().await.map_err(cluster_error)?;
         let read = tokio::time::timeout(DEADLINE, cluster::read_objects(&client, None))
             .await
@@ -156,16 +157,21 @@ pub fn lint_cluster(
             probed_at: Some(kedalint_probe::rfc3339(std::time::SystemTime::now())),
             ..Facts::default()
         };
-        let _ = tokio::time::timeout(
-            DEADLINE,
-            cluster::read_services(&client, addresses.iter().map(String::as_str), &mut facts),
-        )
-        .await;
-        Ok::<_, Error>((read, facts))
+        // Services and what KEDA and the HPA report, side by side, within the same deadline.
+        let deadline = started + DEADLINE;
+        let (_, (states, notes)) = tokio::join!(
+            tokio::time::timeout_at(
+                deadline,
+                cluster::read_services(&client, addresses.iter().map(String::as_str), &mut facts),
+            ),
+            cluster_status::read_states(&client, &read.scaled_objects, deadline),
+        );
+        facts.scaled_objects = states;
+        Ok::<_, Error>((read, facts, notes))
     })?;
     drop(progress);
     let roots: Vec<_> = read.scaled_objects.iter().map(from_json).collect();
-    let mut notes = Vec::new();
+    let mut notes = status_notes;
     for ((ns, name), why) in &facts.service_errors {
         notes.push(format!(
             "the Service `{ns}/{name}` could not be read: {why}"

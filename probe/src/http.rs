@@ -177,19 +177,7 @@ fn classify(e: &reqwest::Error) -> (Unreachable, String) {
 }
 
 /// Go's `url.QueryEscape`: what KEDA does to the query and its parameters.
-pub(crate) fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char);
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub(crate) use kedalint_rules::facts::query_escape;
 
 #[cfg(test)]
 mod tests {

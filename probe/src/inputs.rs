@@ -9,7 +9,7 @@ use kedalint_rules::facts::KEDA_DEFAULT_TIMEOUT;
 use kedalint_rules::keda::{parse_keda_duration, split_key_values};
 use kedalint_rules::lint::ParsedFile;
 use kedalint_rules::model::{Object, ScaledObject, objects_of, wrap_fragment};
-use kedalint_rules::promql::analyze;
+use kedalint_rules::promql::{Analysis, RangeKind, analyze, format_duration};
 use kedalint_rules::source::Node;
 
 /// One distinct (serverAddress, query) to probe, with what KEDA sends along.
@@ -35,6 +35,8 @@ pub struct ProbeInput {
     pub selectors: Vec<(String, Option<String>)>,
     /// Metric names `histogram_quantile` reads as buckets.
     pub bucket_metrics: Vec<String>,
+    /// The query with every range selector four times as long, run when the query is empty.
+    pub widened: Option<String>,
 }
 
 impl ProbeInput {
@@ -53,6 +55,7 @@ impl ProbeInput {
             brings_credentials: false,
             selectors: Vec::new(),
             bucket_metrics: Vec::new(),
+            widened: None,
         }
     }
 }
@@ -161,7 +164,7 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             .filter(|s| *s > 0.0)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(KEDA_DEFAULT_TIMEOUT);
-        let (selectors, bucket_metrics) = match analyze(query) {
+        let (selectors, bucket_metrics, widened) = match analyze(query) {
             Ok(a) => (
                 a.selectors
                     .iter()
@@ -178,8 +181,9 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect(),
+                widened(query, &a),
             ),
-            Err(_) => (Vec::new(), Vec::new()),
+            Err(_) => (Vec::new(), Vec::new(), None),
         };
         out.push(ProbeInput {
             address: normalise(address),
@@ -196,8 +200,30 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             keda_timeout,
             selectors,
             bucket_metrics,
+            widened,
         });
     }
+}
+
+/// `query` with every range selector (`[1m]`, not subqueries) four times as long: the window a
+/// rate needs at the scrape interval that makes `[1m]` too short. `None` without one.
+fn widened(query: &str, analysis: &Analysis) -> Option<String> {
+    let mut spans: Vec<_> = analysis
+        .ranges
+        .iter()
+        .filter(|r| matches!(r.kind, RangeKind::Matrix { .. }))
+        .filter_map(|r| Some((r.span.clone()?, r.range * 4)))
+        .collect();
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_by_key(|(s, _)| std::cmp::Reverse(s.start));
+    let mut out = query.to_owned();
+    for (span, range) in spans {
+        out.get(span.clone())?;
+        out.replace_range(span, &format!("[{}]", format_duration(range)));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -231,6 +257,10 @@ mod tests {
                 "x_total{job=\"api\"}".to_owned(),
                 Some("x_total".to_owned())
             )]
+        );
+        assert_eq!(
+            i.widened.as_deref(),
+            Some("sum(rate(x_total{job=\"api\"}[8m]))")
         );
     }
 }

@@ -9,6 +9,8 @@
 
 #[cfg(feature = "cluster")]
 pub mod cluster;
+#[cfg(feature = "cluster")]
+pub mod cluster_status;
 mod http;
 pub mod inputs;
 mod prometheus;

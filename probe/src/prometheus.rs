@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use kedalint_rules::duration::parse_duration;
 use kedalint_rules::facts::{
     ABSENCE_LOOKBACK, Facts, LiveTarget, QueryOutcome, QueryProbe, ServerOutcome, ServerProbe,
-    parse_sample,
+    WidenedQuery, parse_sample,
 };
 use kedalint_rules::promql::format_duration;
 use kedalint_rules::source::{LoadLimits, load_stream};
@@ -309,6 +309,7 @@ async fn probe_query(shared: Shared, input: ProbeInput) {
         ),
     };
     let failed = matches!(result, QueryOutcome::Failed(_));
+    let result_empty = result == QueryOutcome::Empty;
     shared.update(&input, |q| {
         *q = Some(QueryProbe {
             outcome: result,
@@ -317,10 +318,32 @@ async fn probe_query(shared: Shared, input: ProbeInput) {
             absent_selectors: Vec::new(),
             metric_labels: BTreeMap::new(),
             largest_le: BTreeMap::new(),
+            widened: None,
         });
     });
     if failed {
         return;
+    }
+    if result_empty && let Some(wide) = &input.widened {
+        let answer = shared
+            .get(
+                &query_url(&input.url, "/api/v1/query", wide, &input),
+                &input.custom_headers,
+                timeout,
+            )
+            .await;
+        let outcome = match &answer {
+            Ok(a) => outcome(a),
+            Err(f) => QueryOutcome::Failed(format!("{}: {}", f.reason.describe(), f.detail)),
+        };
+        shared.update(&input, |q| {
+            if let Some(q) = q {
+                q.widened = Some(WidenedQuery {
+                    query: wide.clone(),
+                    outcome,
+                });
+            }
+        });
     }
     let window = format_duration(ABSENCE_LOOKBACK);
     let now = SystemTime::now();

@@ -25,8 +25,13 @@ pub struct Facts {
     #[serde(with = "service_keys")]
     pub services: Option<BTreeMap<(String, String), ServiceFacts>>,
     /// Services whose lookup failed (forbidden, API error), with why: nothing is said about them.
-    #[serde(with = "service_keys_plain")]
+    #[serde(with = "ns_map")]
     pub service_errors: BTreeMap<(String, String), String>,
+    /// What KEDA and the HPA report about each ScaledObject read from the cluster (`--cluster`),
+    /// keyed by `(namespace, name)`. A missing key means nothing was read for it; parts that
+    /// could not be read are left empty (the run's notes say why).
+    #[serde(with = "ns_map")]
+    pub scaled_objects: BTreeMap<(String, String), ObjectState>,
 }
 
 impl Facts {
@@ -34,6 +39,13 @@ impl Facts {
     #[must_use]
     pub fn server(&self, address: &str) -> Option<&ServerProbe> {
         self.servers.get(address.trim().trim_end_matches('/'))
+    }
+
+    /// What the cluster reports about a ScaledObject, if it was read.
+    #[must_use]
+    pub fn object_state(&self, namespace: &str, name: &str) -> Option<&ObjectState> {
+        self.scaled_objects
+            .get(&(namespace.to_owned(), name.to_owned()))
     }
 }
 
@@ -151,6 +163,19 @@ pub struct QueryProbe {
     /// Largest finite `le` bound per bucket metric read by `histogram_quantile`.
     #[serde(default)]
     pub largest_le: BTreeMap<String, f64>,
+    /// For an empty result: the same query with every range selector four times as long, and
+    /// what it returned (the manual query a person tries next).
+    #[serde(default)]
+    pub widened: Option<WidenedQuery>,
+}
+
+/// A query re-run with wider ranges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidenedQuery {
+    /// The query text sent.
+    pub query: String,
+    /// What it returned.
+    pub outcome: QueryOutcome,
 }
 
 /// KEDA's default HTTP timeout (`KEDA_HTTP_DEFAULT_TIMEOUT`, 3000 ms).
@@ -194,6 +219,257 @@ pub struct ServiceFacts {
     pub ready_endpoints: usize,
     /// `spec.externalName` of an `ExternalName` Service, which has no endpoints by design.
     pub external_name: Option<String>,
+}
+
+/// What KEDA and the HPA report about one ScaledObject right now (`--cluster`): its `status` as
+/// KEDA writes it, the HPA it names, recent Events on both, and the external metric values the
+/// HPA reads. Field names follow KEDA's and Kubernetes' API types.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObjectState {
+    /// `status.conditions` (`Ready`, `Active`, `Fallback`, `Paused`).
+    pub conditions: Vec<Condition>,
+    /// `status.externalMetricNames` (`s0-prometheus`, …).
+    pub external_metric_names: Vec<String>,
+    /// `status.health`, per external metric name.
+    pub health: BTreeMap<String, MetricHealth>,
+    /// `status.hpaName`.
+    pub hpa_name: Option<String>,
+    /// `status.pausedReplicaCount`.
+    pub paused_replica_count: Option<i64>,
+    /// The HPA the object names, when it was read and exists.
+    pub hpa: Option<HpaState>,
+    /// Recent Events on the ScaledObject and its HPA, newest first; `None` when they could not
+    /// be read.
+    pub events: Option<Vec<ObjectEvent>>,
+    /// What `external.metrics.k8s.io/v1beta1` answers per metric name, with KEDA's selector
+    /// `scaledobject.keda.sh/name=<name>` (what the HPA reads). Metrics that could not be read
+    /// are absent.
+    pub external_metrics: BTreeMap<String, MetricReading>,
+}
+
+impl ObjectState {
+    /// A condition by type (`Ready`, `Fallback`, …).
+    #[must_use]
+    pub fn condition(&self, kind: &str) -> Option<(usize, &Condition)> {
+        self.conditions
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.kind == kind)
+    }
+}
+
+/// A status condition (KEDA's `Condition`, the HPA's `HorizontalPodAutoscalerCondition`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Condition {
+    /// `type`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `status`: `True`, `False` or `Unknown`.
+    pub status: String,
+    /// `reason`.
+    pub reason: Option<String>,
+    /// `message`.
+    pub message: Option<String>,
+}
+
+impl Condition {
+    /// `status: "True"`.
+    #[must_use]
+    pub fn is_true(&self) -> bool {
+        self.status == "True"
+    }
+
+    /// `status: "False"`.
+    #[must_use]
+    pub fn is_false(&self) -> bool {
+        self.status == "False"
+    }
+}
+
+/// KEDA's `HealthStatus` of one metric.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricHealth {
+    /// `numberOfFailures`: consecutive failed reads.
+    pub number_of_failures: Option<i64>,
+    /// `status`: `Happy` or `Failing`.
+    pub status: Option<String>,
+}
+
+/// The `autoscaling/v2` HorizontalPodAutoscaler a ScaledObject names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HpaState {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.minReplicas`.
+    pub min_replicas: Option<i64>,
+    /// `spec.maxReplicas`.
+    pub max_replicas: i64,
+    /// `status.currentReplicas`.
+    pub current_replicas: Option<i64>,
+    /// `status.desiredReplicas`.
+    pub desired_replicas: i64,
+    /// Its External metrics: spec target and the last value read (`status.currentMetrics`).
+    pub metrics: Vec<HpaMetric>,
+    /// `status.conditions` (`AbleToScale`, `ScalingActive`, `ScalingLimited`).
+    pub conditions: Vec<Condition>,
+}
+
+impl HpaState {
+    /// A condition by type.
+    #[must_use]
+    pub fn condition(&self, kind: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.kind == kind)
+    }
+
+    /// The External metric of this name.
+    #[must_use]
+    pub fn metric(&self, name: &str) -> Option<&HpaMetric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+/// One External metric of an HPA. Quantities are kept as the API writes them (`350m`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HpaMetric {
+    /// `spec.metrics[i].external.metric.name`.
+    pub name: String,
+    /// Position in `spec.metrics`.
+    pub index: usize,
+    /// `target.type`: `Value` or `AverageValue`.
+    pub target_type: String,
+    /// `target.value` or `target.averageValue`, whichever the type uses.
+    pub target: Option<String>,
+    /// `status.currentMetrics[].external.current.value`.
+    pub current_value: Option<String>,
+    /// `status.currentMetrics[].external.current.averageValue`.
+    pub current_average_value: Option<String>,
+}
+
+/// An Event on the ScaledObject or its HPA.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObjectEvent {
+    /// The kind of the object it is about (`ScaledObject`, `HorizontalPodAutoscaler`).
+    pub kind: String,
+    /// That object's name.
+    pub name: String,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// `reason` (`KEDAScalerFailed`, `FailedGetExternalMetric`, …).
+    pub reason: String,
+    /// The message.
+    pub message: String,
+    /// How many times it was seen.
+    pub count: Option<i64>,
+    /// When it was last seen (RFC 3339).
+    pub last_seen: Option<String>,
+}
+
+/// What `external.metrics.k8s.io` answered for one metric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricReading {
+    /// The values (`items[].value`; KEDA serves one), as quantities.
+    Values(Vec<String>),
+    /// An error status and its message (KEDA's metrics server hides the scaler's error behind
+    /// `error when getting metric values metric:… encountered error`).
+    Error {
+        /// HTTP status.
+        status: u16,
+        /// The message.
+        message: String,
+    },
+}
+
+/// KEDA's label on the external metrics it serves for a ScaledObject
+/// (`ScaledObjectOwnerAnnotation`); the HPA selects with it.
+pub const KEDA_SELECTOR_LABEL: &str = "scaledobject.keda.sh/name";
+
+/// The path `kubectl get --raw` reads an external metric at with KEDA's selector: what the HPA
+/// requests.
+#[must_use]
+pub fn external_metric_path(namespace: &str, metric: &str, scaled_object: &str) -> String {
+    format!(
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}?labelSelector={}",
+        query_escape(&format!("{KEDA_SELECTOR_LABEL}={scaled_object}"))
+    )
+}
+
+/// Percent-encodes a URL query value as Go's `url.QueryEscape` does (KEDA builds its query URL
+/// with it): unreserved characters kept, space as `+`, everything else `%XX`.
+#[must_use]
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A Kubernetes quantity (`350m`, `1`, `2k`, `1Mi`, `1e3`) as a number; `None` when it is not
+/// one.
+#[must_use]
+pub fn parse_quantity(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (number, factor) = [
+        ("Ki", 1024_f64),
+        ("Mi", 1024_f64.powi(2)),
+        ("Gi", 1024_f64.powi(3)),
+        ("Ti", 1024_f64.powi(4)),
+        ("Pi", 1024_f64.powi(5)),
+        ("Ei", 1024_f64.powi(6)),
+        ("n", -1e9),
+        ("u", -1e6),
+        ("m", -1e3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ]
+    .iter()
+    .find_map(|(suffix, f)| t.strip_suffix(suffix).map(|n| (n, *f)))
+    .unwrap_or((t, 1.0));
+    if number.is_empty()
+        || !number
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'))
+    {
+        return None;
+    }
+    // A negative factor divides: `350m` is 350 / 1000, which rounds to the same f64 as 0.35.
+    number.parse::<f64>().ok().map(|v| {
+        if factor < 0.0 {
+            v / -factor
+        } else {
+            v * factor
+        }
+    })
+}
+
+/// A value for messages, as the HPA shows quantities but readable: `0`, `1.87`, `0.35`.
+#[must_use]
+pub fn format_value(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Durations as seconds (a JSON number).
@@ -327,19 +603,25 @@ mod service_keys {
     }
 }
 
-mod service_keys_plain {
+/// Maps keyed by `(namespace, name)`, written with `"namespace/name"` keys.
+mod ns_map {
     use std::collections::BTreeMap;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    type Map = BTreeMap<(String, String), String>;
+    type Map<V> = BTreeMap<(String, String), V>;
 
-    pub(super) fn serialize<S: Serializer>(m: &Map, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer, V: Serialize>(
+        m: &Map<V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_map(m.iter().map(|((ns, n), v)| (format!("{ns}/{n}"), v)))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        BTreeMap::<String, String>::deserialize(d)?
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Map<V>, D::Error> {
+        BTreeMap::<String, V>::deserialize(d)?
             .into_iter()
             .map(|(k, v)| Ok((super::split_key(&k)?, v)))
             .collect()
@@ -386,6 +668,33 @@ pub fn in_cluster_service(address: &str) -> Option<InClusterService> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_raw_path_carries_keda_s_selector_escaped() {
+        assert_eq!(
+            external_metric_path("shop", "s0-prometheus", "api"),
+            "/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/s0-prometheus?labelSelector=scaledobject.keda.sh%2Fname%3Dapi"
+        );
+    }
+
+    #[test]
+    fn quantities_read_as_kubernetes_writes_them() {
+        assert_eq!(parse_quantity("350m"), Some(0.35));
+        assert_eq!(parse_quantity("1"), Some(1.0));
+        assert_eq!(parse_quantity("1870m"), Some(1.87));
+        assert_eq!(parse_quantity("2k"), Some(2000.0));
+        assert_eq!(parse_quantity("1Ki"), Some(1024.0));
+        assert_eq!(parse_quantity("1e3"), Some(1000.0));
+        assert_eq!(
+            parse_quantity("-9223372036854775808m").map(f64::is_sign_negative),
+            Some(true)
+        );
+        assert_eq!(parse_quantity("m"), None);
+        assert_eq!(parse_quantity("ten"), None);
+        assert_eq!(format_value(1.87), "1.87");
+        assert_eq!(format_value(0.0), "0");
+        assert_eq!(format_value(0.35), "0.35");
+    }
 
     #[test]
     fn in_cluster_addresses_name_a_service_and_port() {

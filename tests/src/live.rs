@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,12 +177,26 @@ impl Prometheus {
             ),
         )
         .expect("write prometheus.yml");
+        let data = dir.path().join("data");
+        let prom = Self::spawn(&binary, &config, &data, dir);
+        prom.wait_for("/-/ready", |status, _| status == 200);
+        let up = format!("/api/v1/query?query={}", escape("up{job=\"demo\"} == 1"));
+        prom.wait_for(&up, |_, body| body.contains("\"value\""));
+        // KEDA sends `time=` to the second, so "now" can be up to 1s in the past: wait for four
+        // samples, so that a rate over 10s still has two at that instant.
+        let rate = format!(
+            "/api/v1/query?query={}",
+            escape("count_over_time(demo_requests_total[10s]) >= 4")
+        );
+        prom.wait_for(&rate, |_, body| body.contains("\"value\""));
+        Some(prom)
+    }
+
+    /// Spawns Prometheus on `config` and `data`, on a free port read from its log.
+    fn spawn(binary: &Path, config: &Path, data: &Path, dir: tempfile::TempDir) -> Self {
         let mut child = Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg("--web.listen-address=127.0.0.1:0")
             .arg("--log.level=info")
             .stdin(Stdio::null())
@@ -211,16 +225,31 @@ impl Prometheus {
             .recv_timeout(Duration::from_secs(20))
             .expect("prometheus logged its address");
         prom.addr = addr.parse().expect("listen address");
+        prom
+    }
+
+    /// Starts Prometheus on a TSDB backfilled from `openmetrics` with `promtool tsdb
+    /// create-blocks-from openmetrics`, with no scrape jobs: every sample is the test's, at the
+    /// timestamps it chose. `None` when the binaries are missing.
+    #[must_use]
+    pub fn start_backfilled(openmetrics: &str) -> Option<Self> {
+        let binary = prometheus_binary()?;
+        let promtool = binary.with_file_name("promtool");
+        if !promtool.is_file() {
+            assert!(
+                std::env::var("KEDALINT_REQUIRE_PROMETHEUS").as_deref() != Ok("1"),
+                "KEDALINT_REQUIRE_PROMETHEUS=1 but {} is missing",
+                promtool.display()
+            );
+            eprintln!("SKIPPED: {} is missing", promtool.display());
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = backfill_tsdb(&promtool, openmetrics, dir.path());
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
+        let prom = Self::spawn(&binary, &config, &data, dir);
         prom.wait_for("/-/ready", |status, _| status == 200);
-        let up = format!("/api/v1/query?query={}", escape("up{job=\"demo\"} == 1"));
-        prom.wait_for(&up, |_, body| body.contains("\"value\""));
-        // KEDA sends `time=` to the second, so "now" can be up to 1s in the past: wait for four
-        // samples, so that a rate over 10s still has two at that instant.
-        let rate = format!(
-            "/api/v1/query?query={}",
-            escape("count_over_time(demo_requests_total[10s]) >= 4")
-        );
-        prom.wait_for(&rate, |_, body| body.contains("\"value\""));
         Some(prom)
     }
 
@@ -258,6 +287,30 @@ impl Drop for Prometheus {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes TSDB blocks from `openmetrics` into `dir/data` with `promtool tsdb
+/// create-blocks-from openmetrics`; returns the data directory.
+///
+/// # Panics
+/// promtool fails.
+#[must_use]
+pub fn backfill_tsdb(promtool: &Path, openmetrics: &str, dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    let om = dir.join("backfill.om");
+    std::fs::write(&om, openmetrics).expect("write openmetrics");
+    let out = Command::new(promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&om)
+        .arg(&data)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
 }
 
 /// A proxy in front of `upstream` that forwards every request, after `delay` for requests

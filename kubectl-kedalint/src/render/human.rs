@@ -1,10 +1,11 @@
 //! Human output: one miette diagnostic per finding, with the source line and a caret under the
-//! exact key or value, then a summary line.
+//! exact key or value; per object, a short diagnosis of what KEDA and the HPA report; then a
+//! summary line.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use kedalint_rules::{Finding, Severity, count_by_severity};
+use kedalint_rules::{Finding, ObjectRef, Severity, count_by_severity};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, MietteError,
     MietteSpanContents, NamedSource, Report, SourceCode, SourceSpan, SpanContents,
@@ -140,7 +141,62 @@ fn render_with(linted: &Linted, source: &Source, finding: &Finding, style: Style
     out
 }
 
-/// One file's findings, each followed by a blank line.
+/// What KEDA and the HPA report (KL412-KL439), most likely cause of "it does not scale" first:
+/// a pause overrides everything; a not-Ready object feeds the HPA nothing; a value that differs
+/// from Prometheus comes with its cause; KEDA's own error and a failing scaler explain a metric
+/// the HPA cannot get; a wrong target feeds it the wrong threshold; an HPA that cannot scale or
+/// sits at its maximum is where the chain ends.
+const DIAGNOSIS_ORDER: &[&str] = &[
+    "KL417", "KL412", "KL414", "KL419", "KL413", "KL418", "KL416", "KL415",
+];
+
+/// Whether a finding reports live KEDA or HPA state (the KL412-KL439 range).
+fn is_live_state(code: &str) -> bool {
+    ("KL412"..="KL439").contains(&code)
+}
+
+/// The short diagnosis of one object: its live-state findings, most likely cause first, each
+/// with where it points and the commands that confirm it (unwrapped, to copy and paste).
+fn render_diagnosis(linted: &Linted, findings: &[&Finding]) -> String {
+    let mut sorted = findings.to_vec();
+    sorted.sort_by_key(|f| {
+        DIAGNOSIS_ORDER
+            .iter()
+            .position(|c| *c == f.code)
+            .unwrap_or(DIAGNOSIS_ORDER.len())
+    });
+    let object = sorted.first().and_then(|f| f.object.as_ref()).map_or_else(
+        || linted.file.name.clone(),
+        |o| {
+            format!(
+                "{} {}/{}",
+                o.kind,
+                o.namespace.as_deref().unwrap_or("default"),
+                o.name.as_deref().unwrap_or("?")
+            )
+        },
+    );
+    let mut out = format!("Diagnosis of {object}, most likely cause first:\n");
+    for (i, f) in sorted.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {} {} ({}): {}",
+            i + 1,
+            f.severity,
+            f.code,
+            f.name,
+            f.message
+        );
+        let _ = writeln!(out, "     at {}", f.path);
+        if let Some(help) = &f.help {
+            let _ = writeln!(out, "     {help}");
+        }
+    }
+    out
+}
+
+/// One file's findings, each followed by a blank line; what KEDA and the HPA report about an
+/// object is grouped into its diagnosis after the file's other findings.
 #[must_use]
 pub fn render_file(linted: &Linted, style: Style) -> String {
     let mut out = String::new();
@@ -148,8 +204,25 @@ pub fn render_file(linted: &Linted, style: Style) -> String {
         return out;
     }
     let source = Source::new(&linted.file.text);
-    for f in &linted.report.findings {
+    let (live, other): (Vec<&Finding>, Vec<&Finding>) = linted
+        .report
+        .findings
+        .iter()
+        .partition(|f| is_live_state(f.code));
+    for f in other {
         out.push_str(&render_with(linted, &source, f, style));
+        out.push('\n');
+    }
+    // One diagnosis per object: a file may hold several.
+    let mut groups: Vec<(Option<&ObjectRef>, Vec<&Finding>)> = Vec::new();
+    for f in live {
+        match groups.iter_mut().find(|(o, _)| *o == f.object.as_ref()) {
+            Some(g) => g.1.push(f),
+            None => groups.push((f.object.as_ref(), vec![f])),
+        }
+    }
+    for (_, findings) in groups {
+        out.push_str(&render_diagnosis(linted, &findings));
         out.push('\n');
     }
     out

@@ -78,6 +78,14 @@ pub(crate) static ALL: &[RuleInfo] = &[
     live::ThresholdUnreachable::INFO,
     live::ServiceNotFound::INFO,
     live::ServiceWithoutEndpoints::INFO,
+    live::ScaledObjectNotReady::INFO,
+    live::TriggerFailing::INFO,
+    live::HpaMetricDisagreesWithPrometheus::INFO,
+    live::HpaAtMaxReplicas::INFO,
+    live::HpaCannotScale::INFO,
+    live::ScaledObjectPaused::INFO,
+    live::HpaTargetDiffersFromThreshold::INFO,
+    live::ScalerErrorEvent::INFO,
     suppressions::UnusedSuppression::INFO,
     suppressions::UnknownRuleInSuppression::INFO,
 ];
@@ -127,6 +135,7 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         live::check_trigger(cx, &trigger, query.as_ref());
         queries.push((trigger, query));
     }
+    live::state::check(cx, so, &queries);
     scaling::check_scaled_object(cx, so, &queries);
     if let Some(job) = so.as_job() {
         jobs::check_scaled_job(cx, &job, &queries);

@@ -1,30 +1,48 @@
 //! KL4xx: live checks. They read what online checks gathered (`cx.facts`: a probe of the
 //! trigger's Prometheus, Services read from the cluster) and never run without it. Every finding
-//! names what was probed and when.
+//! names what was probed and when. KL412-KL419 read what KEDA and the HPA report about the
+//! object (`cx.facts.scaled_objects`, cluster mode): see [`state`].
 
 pub(crate) mod auth_required;
+pub(crate) mod hpa_at_max_replicas;
+pub(crate) mod hpa_cannot_scale;
+pub(crate) mod hpa_metric_disagrees_with_prometheus;
+pub(crate) mod hpa_target_differs_from_threshold;
 pub(crate) mod metric_absent;
 pub(crate) mod not_a_prometheus_api;
 pub(crate) mod query_empty_now;
 pub(crate) mod query_multiple_series_now;
 pub(crate) mod query_nan_now;
 pub(crate) mod query_slow;
+pub(crate) mod scaled_object_not_ready;
+pub(crate) mod scaled_object_paused;
+pub(crate) mod scaler_error_event;
 pub(crate) mod server_unreachable;
 pub(crate) mod service_not_found;
 pub(crate) mod service_without_endpoints;
+pub(crate) mod state;
 pub(crate) mod threshold_unreachable;
+pub(crate) mod trigger_failing;
 
 pub(crate) use auth_required::AuthRequired;
+pub(crate) use hpa_at_max_replicas::HpaAtMaxReplicas;
+pub(crate) use hpa_cannot_scale::HpaCannotScale;
+pub(crate) use hpa_metric_disagrees_with_prometheus::HpaMetricDisagreesWithPrometheus;
+pub(crate) use hpa_target_differs_from_threshold::HpaTargetDiffersFromThreshold;
 pub(crate) use metric_absent::MetricAbsent;
 pub(crate) use not_a_prometheus_api::NotAPrometheusApi;
 pub(crate) use query_empty_now::QueryEmptyNow;
 pub(crate) use query_multiple_series_now::QueryMultipleSeriesNow;
 pub(crate) use query_nan_now::QueryNanNow;
 pub(crate) use query_slow::QuerySlow;
+pub(crate) use scaled_object_not_ready::ScaledObjectNotReady;
+pub(crate) use scaled_object_paused::ScaledObjectPaused;
+pub(crate) use scaler_error_event::ScalerErrorEvent;
 pub(crate) use server_unreachable::ServerUnreachable;
 pub(crate) use service_not_found::ServiceNotFound;
 pub(crate) use service_without_endpoints::ServiceWithoutEndpoints;
 pub(crate) use threshold_unreachable::ThresholdUnreachable;
+pub(crate) use trigger_failing::TriggerFailing;
 
 use crate::checker::{Checker, Loc};
 use crate::facts::{QueryProbe, ServerOutcome, ServerProbe};
@@ -125,6 +143,18 @@ fn describe_probe(cx: &Checker<'_>, address: &str, server: &ServerProbe) -> Stri
         None => out.push(')'),
     }
     out
+}
+
+/// "the range 1m is shorter than 2 x the scrape interval, 1m (…)" for the first range of the
+/// query that holds fewer than two samples: the most common reason a query is empty.
+fn short_range(q: &QueryContext<'_>) -> Option<String> {
+    let a = q.analysis.as_ref().ok()?;
+    let r = a.ranges.iter().find(|r| r.range < q.scrape.interval * 2)?;
+    Some(format!(
+        "the range {} is shorter than 2 x the scrape interval, {}",
+        crate::promql::format_duration(r.range),
+        q.scrape
+    ))
 }
 
 /// "cluster read at 2025-…Z" or "cluster read".

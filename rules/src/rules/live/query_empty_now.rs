@@ -69,18 +69,7 @@ pub(crate) fn check(
         )
     };
     // A range shorter than two scrape intervals is the most common cause: say which one.
-    let short = q.analysis.as_ref().ok().and_then(|a| {
-        a.ranges
-            .iter()
-            .find(|r| r.range < q.scrape.interval * 2)
-            .map(|r| {
-                format!(
-                    "; the range {} is shorter than 2 x the scrape interval, {}",
-                    crate::promql::format_duration(r.range),
-                    q.scrape
-                )
-            })
-    });
+    let short = super::short_range(q).map(|s| format!("; {s}"));
     let absent = absent + short.as_deref().unwrap_or("");
     cx.report(
         &QueryEmptyNow::INFO,
