@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::ArgMatches;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
-use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
+use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
 use crate::render::{self, Linted};
@@ -204,14 +204,13 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let outs = outputs(args, matches);
     // Never a progress line next to JSON.
     let show_progress = !outs.iter().any(|(f, _)| *f == Format::Json);
-    let mut notes = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
     // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
     let (mut linted, fixed) = if args.fix || args.diff {
         if args.online {
-            notes.push(
-                "online checks do not run with --fix or --diff; run again with --online to probe"
-                    .to_owned(),
-            );
+            notes.push(Note::new(
+                "online checks do not run with --fix or --diff; run again with --online to probe",
+            ));
         }
         let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
         let note = fix::summary(&o, args.diff, args.unsafe_fixes);
@@ -255,10 +254,12 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
                     width: 100,
                 },
             ),
-            Format::Json => render::json::render(&linted),
-            Format::Sarif => render::sarif::render(&linted),
+            Format::Json => render::json::render_with_notes(&linted, &notes),
+            Format::Sarif => render::sarif::render_with_notes(&linted, &notes),
             Format::Github => render::github::render(&linted),
-            Format::Junit => render::junit::render(&linted, threshold(args, &settings)),
+            Format::Junit => {
+                render::junit::render_with_notes(&linted, threshold(args, &settings), &notes)
+            }
         };
         match target {
             Some(path) => std::fs::write(&path, text).map_err(|source| Error::Write {

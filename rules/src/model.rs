@@ -258,6 +258,16 @@ impl<'a> ScaledObject<'a> {
         self.spec_int("minReplicaCount").unwrap_or(0)
     }
 
+    /// Whether KEDA's activation can change the replica count: with `minReplicaCount` 0 (the
+    /// default) an inactive object is scaled to zero, and with `idleReplicaCount` set it is scaled
+    /// to that count, both after `cooldownPeriod` (`scale_scaledobjects.go`: `scaleToZeroOrIdle`
+    /// when inactive, `scaleFromZeroOrIdle` back to the minimum when active). Only
+    /// `minReplicaCount` ≥ 1 without `idleReplicaCount` keeps the scaler always active.
+    #[must_use]
+    pub fn activation_matters(&self) -> bool {
+        self.min_replicas() < 1 || self.spec_field("idleReplicaCount").is_some()
+    }
+
     /// `spec.fallback`.
     #[must_use]
     pub fn fallback(&self) -> Option<&'a Entry> {

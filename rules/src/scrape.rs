@@ -505,6 +505,7 @@ mod tests {
             targets: vec![target("api", 1), target("api", 2), target("other", 60)],
             job_intervals: Default::default(),
             queries: Default::default(),
+            metric_types: Default::default(),
         };
         let docs = load_stream(
             &so_yaml("  annotations:\n    kedalint.io/scrape-interval: 20s\n"),

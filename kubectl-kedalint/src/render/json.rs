@@ -1,6 +1,6 @@
 //! JSON output, format version 1 (DESIGN.md): stable for tools and tests.
 
-use kedalint_rules::{Finding, ObjectRef, count_by_severity};
+use kedalint_rules::{Finding, Note, ObjectRef, count_by_severity};
 use serde::Serialize;
 
 use super::Linted;
@@ -11,6 +11,8 @@ struct Output<'a> {
     tool: Tool,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    /// What the run could not check (always present, possibly empty).
+    notes: &'a [Note],
 }
 
 #[derive(Serialize)]
@@ -71,9 +73,15 @@ fn finding<'a>(linted: &'a Linted, f: &'a Finding) -> JsonFinding<'a> {
     }
 }
 
-/// Renders the JSON document.
+/// Renders the JSON document of a run with nothing left unchecked.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
+    render_with_notes(files, &[])
+}
+
+/// Renders the JSON document, with what the run could not check as `notes`.
+#[must_use]
+pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
     let mut findings: Vec<JsonFinding<'_>> = files
         .iter()
         .flat_map(|l| l.report.findings.iter().map(move |f| finding(l, f)))
@@ -96,6 +104,7 @@ pub fn render(files: &[Linted]) -> String {
             info,
         },
         findings,
+        notes,
     };
     let mut s =
         serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

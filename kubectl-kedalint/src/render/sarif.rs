@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use kedalint_rules::{Finding, Fix, RuleInfo, Severity, SourceFile, registry};
+use kedalint_rules::{Finding, Fix, Note, RuleInfo, Severity, SourceFile, registry};
 use serde_json::{Value, json};
 
 use super::Linted;
@@ -212,9 +212,34 @@ fn srcroot() -> Option<String> {
     Some(format!("file://{}/", uri_path(dir)))
 }
 
-/// Renders one SARIF log with one run.
+/// A note as a SARIF `notification` at level `warning`: the object and field as a logical
+/// location, the server as a property.
+fn notification(n: &Note) -> Value {
+    let mut out = json!({
+        "level": "warning",
+        "message": { "text": sentence(&n.message) },
+    });
+    if let Some(place) = n.place() {
+        out["locations"] = json!([{ "logicalLocations": [{
+            "name": n.path.clone().unwrap_or_else(|| place.clone()),
+            "fullyQualifiedName": place,
+            "kind": if n.path.is_some() { "property" } else { "object" },
+        }]}]);
+    }
+    out["properties"] = json!({ "object": n.object, "path": n.path, "server": n.server });
+    out
+}
+
+/// Renders one SARIF log with one run and nothing left unchecked.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
+    render_with_notes(files, &[])
+}
+
+/// Renders one SARIF log with one run; what the run could not check goes to
+/// `invocations[0].toolExecutionNotifications`.
+#[must_use]
+pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
     let results: Vec<Value> = files
         .iter()
         .flat_map(|l| l.report.findings.iter().map(move |f| result(l, f)))
@@ -230,6 +255,10 @@ pub fn render(files: &[Linted]) -> String {
             }
         },
         "columnKind": "utf16CodeUnits",
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notes.iter().map(notification).collect::<Vec<_>>(),
+        }],
         "results": results,
     });
     if let Some(root) = srcroot() {

@@ -21,6 +21,8 @@ pub(crate) struct QueryContext<'a> {
     pub(crate) analysis: Result<Arc<Analysis>, QueryProblem>,
     /// The scrape interval behind the query's series, and where it came from.
     pub(crate) scrape: ScrapeInterval,
+    /// The trigger's `serverAddress`, to find what online checks learned about its server.
+    pub(crate) server_address: Option<&'a str>,
 }
 
 impl<'a> QueryContext<'a> {
@@ -54,9 +56,8 @@ impl<'a> QueryContext<'a> {
             Err(_) => (Vec::new(), Vec::new()),
         };
         // The analysis lives in an Arc owned by `analysis`; the hint borrows it only here.
-        let live = trigger
-            .meta("serverAddress")
-            .and_then(|a| cx.facts.server(a));
+        let server_address = trigger.meta("serverAddress");
+        let live = server_address.and_then(|a| cx.facts.server(a));
         let scrape = resolve(
             live,
             &cx.inventory.scrape_sources,
@@ -70,7 +71,13 @@ impl<'a> QueryContext<'a> {
             lead,
             analysis,
             scrape,
+            server_address,
         })
+    }
+
+    /// What online checks learned about the trigger's server, if they ran.
+    pub(crate) fn server<'f>(&self, cx: &Checker<'f>) -> Option<&'f crate::facts::ServerProbe> {
+        self.server_address.and_then(|a| cx.facts.server(a))
     }
 
     /// The query's value node.
