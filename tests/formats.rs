@@ -469,7 +469,7 @@ fn what_online_checks_could_not_check_is_in_json_sarif_and_junit_not_only_on_std
         rejected["message"]
             .as_str()
             .unwrap()
-            .contains("(HTTP 400): query rejected by the test"),
+            .contains("(HTTP 400): bad_data: query rejected by the test"),
         "{rejected}"
     );
 
