@@ -8,7 +8,7 @@ use crate::facts::Facts;
 use crate::finding::{Finding, Severity};
 use crate::model::{Object, ScaledObject, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
-use crate::scrape::{ScrapeSource, source_of};
+use crate::scrape::{ScrapeSource, Selectable, selectable_of, source_of};
 use crate::settings::Settings;
 use crate::source::{
     Document, LoadLimits, Node, SourceFile, from_json, load_stream, oversized_input,
@@ -28,6 +28,8 @@ pub struct Inventory {
     /// Histogram and summary families the input's queries read as `_bucket` or `_sum` (in
     /// ScaledObject triggers and PrometheusRule expressions): their `_count` is a counter.
     pub histogram_families: BTreeSet<String>,
+    /// Services and workloads' pods that monitors in the input may select.
+    pub selectables: Vec<Selectable>,
 }
 
 impl Inventory {
@@ -38,6 +40,9 @@ impl Inventory {
         }
         if let Some(s) = source_of(object) {
             self.scrape_sources.push(s);
+        }
+        if let Some(t) = selectable_of(object) {
+            self.selectables.push(t);
         }
         for query in queries_of(object) {
             if let Ok(a) = crate::promql::analyze(query.trim()) {

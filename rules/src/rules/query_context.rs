@@ -40,20 +40,30 @@ impl<'a> QueryContext<'a> {
         }
         let lead = raw.len() - raw.trim_start().len();
         let analysis = analyze(query);
-        let (jobs, metrics): (Vec<&str>, Vec<&str>) = match &analysis {
-            Ok(a) => (
-                a.selectors
-                    .iter()
-                    .flat_map(|s| s.matchers.iter())
-                    .filter(|m| m.name == "job" && m.op == MatchOp::Equal)
-                    .map(|m| m.value.as_str())
-                    .collect(),
-                a.selectors
-                    .iter()
-                    .filter_map(|s| s.metric.as_deref())
-                    .collect(),
-            ),
-            Err(_) => (Vec::new(), Vec::new()),
+        let (jobs, metrics, labels): (Vec<&str>, Vec<&str>, Vec<(&str, &str)>) = match &analysis {
+            Ok(a) => {
+                let equal = || {
+                    a.selectors
+                        .iter()
+                        .flat_map(|s| s.matchers.iter())
+                        .filter(|m| m.op == MatchOp::Equal && m.name != "__name__")
+                };
+                (
+                    equal()
+                        .filter(|m| m.name == "job")
+                        .map(|m| m.value.as_str())
+                        .collect(),
+                    a.selectors
+                        .iter()
+                        .filter_map(|s| s.metric.as_deref())
+                        .collect(),
+                    equal()
+                        .filter(|m| m.name != "job")
+                        .map(|m| (m.name.as_str(), m.value.as_str()))
+                        .collect(),
+                )
+            }
+            Err(_) => (Vec::new(), Vec::new(), Vec::new()),
         };
         // The analysis lives in an Arc owned by `analysis`; the hint borrows it only here.
         let server_address = trigger.meta("serverAddress");
@@ -61,8 +71,13 @@ impl<'a> QueryContext<'a> {
         let scrape = resolve(
             live,
             &cx.inventory.scrape_sources,
+            &cx.inventory.selectables,
             so,
-            &SeriesHint { jobs, metrics },
+            &SeriesHint {
+                jobs,
+                metrics,
+                labels,
+            },
             cx.settings,
         );
         Some(Self {
