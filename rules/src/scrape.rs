@@ -665,6 +665,28 @@ fn selected_by(
     None
 }
 
+/// Why the query's series are scraped from the scale target's own pods: a monitor in the input
+/// selects them (or their Service) and the query's labels pick that monitor's targets.
+#[must_use]
+pub fn scraped_from_target(
+    sources: &[ScrapeSource],
+    selectables: &[Selectable],
+    so: &ScaledObject<'_>,
+    hint: &SeriesHint<'_>,
+) -> Option<String> {
+    let target = so
+        .object
+        .spec()?
+        .get("scaleTargetRef")?
+        .get("name")?
+        .as_str()?;
+    sources.iter().find_map(|s| {
+        let why = scrapes_workload(s, selectables, target, so.object.namespace())?;
+        let picked = selected_by(s, selectables, hint)?;
+        Some(format!("{why}, and {picked}"))
+    })
+}
+
 /// Whether monitor `s` scrapes the scale target `target` (a workload named so): it selects
 /// the workload's pods, or a Service whose selector picks them. Says which, for messages.
 #[must_use]

@@ -9,6 +9,32 @@ use crate::promql::{Analysis, MatchOp, QueryProblem, analyze};
 use crate::scrape::{ScrapeInterval, SeriesHint, resolve};
 use crate::source::{Entry, Node};
 
+/// What a query's selectors say about the series they read: `job` values, metric names, and
+/// the other equality matchers.
+pub(crate) fn series_hint(a: &Analysis) -> SeriesHint<'_> {
+    let equal = || {
+        a.selectors
+            .iter()
+            .flat_map(|s| s.matchers.iter())
+            .filter(|m| m.op == MatchOp::Equal && m.name != "__name__")
+    };
+    SeriesHint {
+        jobs: equal()
+            .filter(|m| m.name == "job")
+            .map(|m| m.value.as_str())
+            .collect(),
+        metrics: a
+            .selectors
+            .iter()
+            .filter_map(|s| s.metric.as_deref())
+            .collect(),
+        labels: equal()
+            .filter(|m| m.name != "job")
+            .map(|m| (m.name.as_str(), m.value.as_str()))
+            .collect(),
+    }
+}
+
 /// The query of one trigger, analysed once for every rule.
 pub(crate) struct QueryContext<'a> {
     /// The `query` metadata entry.
@@ -40,31 +66,7 @@ impl<'a> QueryContext<'a> {
         }
         let lead = raw.len() - raw.trim_start().len();
         let analysis = analyze(query);
-        let (jobs, metrics, labels): (Vec<&str>, Vec<&str>, Vec<(&str, &str)>) = match &analysis {
-            Ok(a) => {
-                let equal = || {
-                    a.selectors
-                        .iter()
-                        .flat_map(|s| s.matchers.iter())
-                        .filter(|m| m.op == MatchOp::Equal && m.name != "__name__")
-                };
-                (
-                    equal()
-                        .filter(|m| m.name == "job")
-                        .map(|m| m.value.as_str())
-                        .collect(),
-                    a.selectors
-                        .iter()
-                        .filter_map(|s| s.metric.as_deref())
-                        .collect(),
-                    equal()
-                        .filter(|m| m.name != "job")
-                        .map(|m| (m.name.as_str(), m.value.as_str()))
-                        .collect(),
-                )
-            }
-            Err(_) => (Vec::new(), Vec::new(), Vec::new()),
-        };
+        let hint = analysis.as_deref().map(series_hint).unwrap_or_default();
         // The analysis lives in an Arc owned by `analysis`; the hint borrows it only here.
         let server_address = trigger.meta("serverAddress");
         let live = server_address.and_then(|a| cx.facts.server(a));
@@ -73,11 +75,7 @@ impl<'a> QueryContext<'a> {
             &cx.inventory.scrape_sources,
             &cx.inventory.selectables,
             so,
-            &SeriesHint {
-                jobs,
-                metrics,
-                labels,
-            },
+            &hint,
             cx.settings,
         );
         Some(Self {
