@@ -674,12 +674,7 @@ pub fn scraped_from_target(
     so: &ScaledObject<'_>,
     hint: &SeriesHint<'_>,
 ) -> Option<String> {
-    let target = so
-        .object
-        .spec()?
-        .get("scaleTargetRef")?
-        .get("name")?
-        .as_str()?;
+    let target = so.target_name()?;
     sources.iter().find_map(|s| {
         let why = scrapes_workload(s, selectables, target, so.object.namespace())?;
         let picked = selected_by(s, selectables, hint)?;
@@ -786,12 +781,7 @@ pub fn resolve(
             (d, format!("{} sets no interval: {why}", s.label))
         }
     };
-    let target = so
-        .object
-        .spec()
-        .and_then(|s| s.get("scaleTargetRef"))
-        .and_then(|t| t.get("name"))
-        .and_then(Node::as_str);
+    let target = so.target_name();
     let monitors: Vec<&ScrapeSource> = sources
         .iter()
         .filter(|s| matches!(s.kind, SourceKind::ServiceMonitor | SourceKind::PodMonitor))

@@ -233,28 +233,12 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             require(cx, &fb.value, &path, key, Loc::key(path.clone(), fb));
         }
     }
-    let behavior_path = spec_path
-        .key("advanced")
-        .key("horizontalPodAutoscalerConfig")
-        .key("behavior");
-    let behavior = spec
-        .get("advanced")
-        .and_then(|a| a.get("horizontalPodAutoscalerConfig"))
-        .and_then(|h| h.get("behavior"));
-    for direction in ["scaleUp", "scaleDown"] {
-        let policies = behavior
-            .and_then(|b| b.get(direction))
-            .and_then(|r| r.get("policies"))
-            .and_then(Node::as_seq)
-            .unwrap_or_default();
-        for (i, policy) in policies.iter().enumerate() {
-            if policy.as_map().is_none() {
-                continue;
-            }
-            let path = behavior_path.key(direction).key("policies").index(i);
-            for key in ["type", "value", "periodSeconds"] {
-                require(cx, policy, &path, key, first_key(&path, policy));
-            }
+    for (_, _, path, policy) in so.hpa_policies() {
+        if policy.as_map().is_none() {
+            continue;
+        }
+        for key in ["type", "value", "periodSeconds"] {
+            require(cx, policy, &path, key, first_key(&path, policy));
         }
     }
 }

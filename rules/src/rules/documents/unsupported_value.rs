@@ -143,36 +143,17 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             one_of(cx, path, kind, AUTH_KINDS, &auth_effect, None);
         }
     }
-    let behavior_path = spec_path
-        .key("advanced")
-        .key("horizontalPodAutoscalerConfig")
-        .key("behavior");
-    let behavior = spec
-        .get("advanced")
-        .and_then(|a| a.get("horizontalPodAutoscalerConfig"))
-        .and_then(|h| h.get("behavior"));
-    for direction in ["scaleUp", "scaleDown"] {
-        let policies = behavior
-            .and_then(|b| b.get(direction))
-            .and_then(|r| r.get("policies"))
-            .and_then(crate::source::Node::as_seq)
-            .unwrap_or_default();
-        for (i, policy) in policies.iter().enumerate() {
-            if let Some(t) = policy.get_entry("type") {
-                let path = behavior_path
-                    .key(direction)
-                    .key("policies")
-                    .index(i)
-                    .key("type");
-                one_of(
-                    cx,
-                    path,
-                    t,
-                    POLICY_TYPES,
-                    "the API server rejects the HPA KEDA writes, and the ScaledObject never scales",
-                    Some(format!("spec.behavior.{direction}.policies[{i}].type")),
-                );
-            }
-        }
+    for (direction, i, path, policy) in so.hpa_policies() {
+        let Some(t) = policy.get_entry("type") else {
+            continue;
+        };
+        one_of(
+            cx,
+            path.key("type"),
+            t,
+            POLICY_TYPES,
+            "the API server rejects the HPA KEDA writes, and the ScaledObject never scales",
+            Some(format!("spec.behavior.{direction}.policies[{i}].type")),
+        );
     }
 }

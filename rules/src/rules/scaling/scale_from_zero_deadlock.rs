@@ -5,7 +5,6 @@ use crate::registry::declare_rule;
 use crate::rules::query_context::series_hint;
 use crate::rules::scaling::{TriggerQuery, analysis, is_resource_trigger, meta_number};
 use crate::scrape::scraped_from_target;
-use crate::source::Node;
 
 declare_rule! {
     /// ## What it does
@@ -16,10 +15,12 @@ declare_rule! {
     /// metric the workload exports about itself. A metric is taken for self-exported when the
     /// input says so: it is a family inference servers export from their own pods (vLLM's
     /// `vllm:…` such as `vllm:num_requests_waiting`, Text Generation Inference's `tgi_…` such
-    /// as `tgi_queue_size`, SGLang's `sglang:…`, Triton's `nv_inference_…`), its selector names
-    /// the scale target (`job`, `service`, `app`, `container`, … equal to
-    /// `scaleTargetRef.name`, or `pod=~"<name>-…"`), or a ServiceMonitor/PodMonitor in the input
-    /// selects the target's pods (or their Service) and the query's labels pick its targets.
+    /// as `tgi_queue_size`, SGLang's `sglang:…`, Triton's `nv_inference_…`); or it is a queue
+    /// or load metric (its name says queue, pending, waiting, running, active, …) that is
+    /// scraped from the scale target, because its selector names the target (`job`, `service`,
+    /// `app`, `container`, … equal to `scaleTargetRef.name`, or `pod=~"<name>-…"`) or because a
+    /// ServiceMonitor/PodMonitor in the input selects the target's pods (or their Service) and
+    /// the query's labels pick that monitor's targets.
     /// The message says which. One trigger whose signal exists without the workload (a queue
     /// length in a broker, consumer lag, a request count at an ingress in front of it, or a
     /// non-Prometheus scaler such as `rabbitmq`, `kafka` or `aws-sqs-queue`) is enough to stay
@@ -97,13 +98,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[Trig
                 let reason = if a.signal.kind == SignalKind::WorkloadOnly {
                     a.signal.reason.clone()
                 } else {
-                    let target = so
-                        .object
-                        .spec()
-                        .and_then(|s| s.get("scaleTargetRef"))
-                        .and_then(|t| t.get("name"))
-                        .and_then(Node::as_str);
-                    let Some(why) = self_exported(cx, so, a, target) else {
+                    let Some(why) = self_exported(cx, so, a, so.target_name()) else {
                         return;
                     };
                     why
@@ -168,6 +163,19 @@ const SELF_EXPORTED_FAMILIES: &[(&str, &str)] = &[
     ("nv_inference_", "NVIDIA Triton"),
 ];
 
+/// Words in metric names of a server's own load (queue words are the analysis's `External`).
+const LOAD_WORDS: &[&str] = &[
+    "running",
+    "active",
+    "inflight",
+    "concurrency",
+    "concurrent",
+    "load",
+    "utilization",
+    "busy",
+    "occupancy",
+];
+
 /// Labels whose value names the workload a series is scraped from.
 const WORKLOAD_LABELS: &[&str] = &[
     "job",
@@ -208,6 +216,16 @@ fn self_exported(
         return Some(format!(
             "reads `{m}`, which {server} exports about its own queue and load from the pods being scaled"
         ));
+    }
+    // Beyond the known families, only queue and load metrics are judged by where they are
+    // scraped from: a request rate may come from an ingress in front of the workload.
+    let load = |m: &str| {
+        m.to_ascii_lowercase()
+            .split(['_', ':', '.'])
+            .any(|w| LOAD_WORDS.contains(&w))
+    };
+    if a.signal.kind != SignalKind::External && !metrics.iter().all(|m| load(m)) {
+        return None;
     }
     let target = target?;
     let names_target = |s: &crate::promql::Selector| {
