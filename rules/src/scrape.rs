@@ -1011,4 +1011,46 @@ mod tests {
         );
         assert_eq!(r.interval, Duration::from_secs(20));
     }
+
+    #[test]
+    fn label_selectors_match_as_kubernetes_evaluates_them() {
+        let docs = load_stream(
+            "matchLabels: {app: api}\nmatchExpressions:\n  - {key: tier, operator: In, values: [web, edge]}\n  - {key: canary, operator: DoesNotExist}\n",
+            LoadLimits::default(),
+        );
+        let sel = LabelSelector::of(docs[0].root.as_ref()).unwrap();
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(sel.matches(&labels(&[("app", "api"), ("tier", "web")])));
+        assert!(!sel.matches(&labels(&[("app", "api"), ("tier", "db")])));
+        assert!(!sel.matches(&labels(&[("app", "api"), ("tier", "web"), ("canary", "1")])));
+        assert!(!sel.matches(&labels(&[("tier", "web")])));
+        assert!(LabelSelector::default().matches(&labels(&[])));
+    }
+
+    #[test]
+    fn a_service_monitor_names_its_jobs_after_the_services_it_selects() {
+        let yaml = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: m, namespace: shop}\nspec:\n  jobLabel: team\n  selector: {matchLabels: {app: api}}\n  endpoints: [{port: http, interval: 15s}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: shop, labels: {app: api, team: payments}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: other, labels: {app: api, team: other}}\n";
+        let objects: Vec<_> = load_stream(yaml, LoadLimits::default())
+            .into_iter()
+            .filter_map(|d| d.root)
+            .collect();
+        let all: Vec<Object<'_>> = objects.iter().flat_map(|r| objects_of(r, 0)).collect();
+        let sources: Vec<ScrapeSource> = all.iter().filter_map(source_of).collect();
+        let selectables: Vec<Selectable> = all.iter().filter_map(selectable_of).collect();
+        let hint = |jobs: Vec<&'static str>| SeriesHint {
+            jobs,
+            metrics: Vec::new(),
+            labels: Vec::new(),
+        };
+        // `jobLabel: team`: the job is the Service's `team` label, in the monitor's namespace only.
+        let why = selected_by(&sources[0], &selectables, &hint(vec!["payments"])).unwrap();
+        assert!(why.contains("Service api-svc"), "{why}");
+        assert!(selected_by(&sources[0], &selectables, &hint(vec!["other"])).is_none());
+        assert!(selected_by(&sources[0], &selectables, &hint(vec!["api-svc"])).is_none());
+    }
 }
