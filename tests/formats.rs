@@ -381,3 +381,137 @@ fn new_formats_can_be_written_side_by_side_in_one_run() {
             .starts_with("<?xml")
     );
 }
+
+/// Two triggers `--online` cannot check: one on a server that answers 401 to a trigger bringing
+/// its own credentials (kedalint does not read them), one whose query the server rejects.
+const NOTES_INPUT: &str = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: locked, namespace: shop}\nspec:\n  scaleTargetRef: {name: api}\n  minReplicaCount: 1\n  triggers:\n    - type: prometheus\n      metricType: Value\n      authenticationRef: {name: prom-auth}\n      metadata: {serverAddress: \"LOGIN\", query: \"sum(rate(http_requests_total[5m]))\", threshold: \"1\", ignoreNullValues: \"false\", authModes: bearer}\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: rejected, namespace: shop}\nspec:\n  scaleTargetRef: {name: api}\n  minReplicaCount: 1\n  triggers:\n    - type: prometheus\n      metricType: Value\n      metadata: {serverAddress: \"PROM\", query: \"sum(rate(http_requests_total[5m]))\", threshold: \"1\", ignoreNullValues: \"false\"}\n";
+
+#[test]
+fn what_online_checks_could_not_check_is_in_json_sarif_and_junit_not_only_on_stderr() {
+    use kedalint_tests::live::serve;
+    use std::sync::Arc;
+    use std::time::Duration;
+    let login = serve(Arc::new(|_: &str| {
+        (401, "text/plain", "Unauthorized".to_owned(), Duration::ZERO)
+    }));
+    // Answers KEDA's reachability query like Prometheus, and rejects every other query.
+    let prom = serve(Arc::new(|target: &str| {
+        if target.contains("vector%281%29") {
+            (
+                200,
+                "application/json",
+                r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#.to_owned(),
+                Duration::ZERO,
+            )
+        } else if target.starts_with("/api/v1/query?") {
+            (
+                400,
+                "application/json",
+                r#"{"status":"error","errorType":"bad_data","error":"query rejected by the test"}"#
+                    .to_owned(),
+                Duration::ZERO,
+            )
+        } else {
+            (
+                404,
+                "text/plain",
+                "404 page not found".to_owned(),
+                Duration::ZERO,
+            )
+        }
+    }));
+    let (login, prom) = (format!("http://{login}"), format!("http://{prom}"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("so.yaml"),
+        NOTES_INPUT.replace("LOGIN", &login).replace("PROM", &prom),
+    )
+    .unwrap();
+    let out = run_cli(
+        &[
+            "--online", "-f", "json", "-o", "r.json", "-f", "sarif", "-o", "r.sarif", "-f",
+            "junit", "-o", "r.xml", "so.yaml",
+        ],
+        None,
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "notes never fail a run: {stderr}"
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+
+    let json: Value = serde_json::from_str(&read("r.json")).unwrap();
+    let notes = json["notes"].as_array().expect("notes array");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    let locked = notes
+        .iter()
+        .find(|n| n["server"] == login.as_str())
+        .unwrap();
+    assert!(
+        locked["message"]
+            .as_str()
+            .unwrap()
+            .contains("requires credentials (HTTP 401); kedalint does not read them"),
+        "{locked}"
+    );
+    assert_eq!(
+        locked["object"],
+        Value::Null,
+        "a server note names no object"
+    );
+    let rejected = notes.iter().find(|n| n["server"] == prom.as_str()).unwrap();
+    assert_eq!(rejected["object"]["name"], "rejected");
+    assert_eq!(rejected["path"], "spec.triggers[0].metadata.query");
+    assert!(
+        rejected["message"]
+            .as_str()
+            .unwrap()
+            .contains("(HTTP 400): bad_data: query rejected by the test"),
+        "{rejected}"
+    );
+
+    let sarif: Value = serde_json::from_str(&read("r.sarif")).unwrap();
+    let told = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("toolExecutionNotifications");
+    assert_eq!(told.len(), 2, "{told:#?}");
+    assert!(told.iter().all(|n| n["level"] == "warning"));
+    let sarif_rejected = told
+        .iter()
+        .find(|n| n["properties"]["server"] == prom.as_str())
+        .unwrap();
+    assert_eq!(
+        sarif_rejected["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "ScaledObject shop/rejected, spec.triggers[0].metadata.query"
+    );
+
+    let xml = read("r.xml");
+    assert!(
+        xml.contains("<testsuite name=\"kedalint notes\" tests=\"0\"")
+            && xml.contains(&format!(
+                "<system-err>note: `{login}` requires credentials (HTTP 401)"
+            ))
+            && xml.contains("(ScaledObject shop/rejected, spec.triggers[0].metadata.query)"),
+        "{xml}"
+    );
+    // stderr still says it, as before.
+    assert!(
+        stderr.contains(&format!("note: `{login}` requires credentials")),
+        "{stderr}"
+    );
+
+    // Without online checks there is nothing unchecked: `notes` is present and empty.
+    let out = run_cli(&["-f", "json", "so.yaml"], None, dir.path());
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["notes"], serde_json::json!([]));
+
+    let Some(tool) = sarif_multitool() else {
+        return;
+    };
+    let (code, problems) = validate(&tool, &[dir.path().join("r.sarif")]);
+    assert_eq!(code, Some(0), "{problems:?}");
+    assert!(problems.is_empty(), "{problems:?}");
+}

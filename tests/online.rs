@@ -304,3 +304,64 @@ fn a_prometheus_killed_halfway_still_ends_within_the_deadline_with_well_formed_j
         "stderr: {stderr}"
     );
 }
+
+/// KL208's code and severity per object of a JSON report.
+fn counter_findings(json: &Value) -> Vec<(String, String, String)> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "KL208")
+        .map(|f| {
+            (
+                f["object"]["name"].as_str().unwrap_or("").to_owned(),
+                f["severity"].as_str().unwrap_or("").to_owned(),
+                f["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_metadata_decides_whether_a_count_used_as_a_level_is_a_counter() {
+    let Some(prom) = Prometheus::start() else {
+        return;
+    };
+    let url = prom.url();
+    let t = threshold("5");
+    let yaml = [
+        // A gauge named like a counter, and a histogram's _count with no _bucket in the input.
+        scaled_object("gauge-count", &url, "sum(demo_connection_count)", &t),
+        scaled_object(
+            "histogram-count",
+            &url,
+            "sum(demo_latency_seconds_count)",
+            &t,
+        ),
+    ]
+    .concat();
+    // Offline, both are guesses from the name: info.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("so.yaml"), &yaml).expect("write");
+    let out = run_cli(&["--format", "json", "so.yaml"], None, dir.path());
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let found = counter_findings(&offline);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .all(|(_, sev, m)| sev == "info" && m.contains("a guess from the name")),
+        "{found:#?}"
+    );
+    // Online, Prometheus's metadata decides: the gauge is fine, the histogram's count is a counter.
+    let (online, stderr, _, _) = lint_online(&yaml);
+    let found = counter_findings(&online);
+    assert_eq!(found.len(), 1, "{found:#?}\nstderr: {stderr}");
+    let (object, severity, message) = &found[0];
+    assert_eq!(object, "histogram-count");
+    assert_eq!(severity, "warning");
+    assert!(
+        message.contains("Prometheus's metadata on") && message.contains("type `histogram`"),
+        "{message}"
+    );
+}

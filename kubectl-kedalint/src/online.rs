@@ -11,7 +11,7 @@ use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{FileReport, Inventory, lint_value};
 use kedalint_rules::model::objects_of;
 use kedalint_rules::source::from_json;
-use kedalint_rules::{Settings, SourceFile};
+use kedalint_rules::{Note, Settings, SourceFile};
 
 use crate::render::Linted;
 use crate::{Error, Result};
@@ -98,7 +98,7 @@ pub fn probe(
     inputs: &[ProbeInput],
     settings: &Settings,
     show_progress: bool,
-) -> Result<(Facts, Vec<String>)> {
+) -> Result<(Facts, Vec<Note>)> {
     if inputs.is_empty() {
         return Ok((Facts::default(), Vec::new()));
     }
@@ -131,7 +131,7 @@ pub fn lint_cluster(
     settings: &Settings,
     online: bool,
     show_progress: bool,
-) -> Result<(Vec<Linted>, Vec<String>)> {
+) -> Result<(Vec<Linted>, Vec<Note>)> {
     let rt = runtime()?;
     let answered = Arc::new(AtomicUsize::new(0));
     let progress = Progress::start(
@@ -171,11 +171,11 @@ pub fn lint_cluster(
     })?;
     drop(progress);
     let roots: Vec<_> = read.scaled_objects.iter().map(from_json).collect();
-    let mut notes = status_notes;
+    let mut notes: Vec<Note> = status_notes.into_iter().map(Note::new).collect();
     for ((ns, name), why) in &facts.service_errors {
-        notes.push(format!(
+        notes.push(Note::new(format!(
             "the Service `{ns}/{name}` could not be read: {why}"
-        ));
+        )));
     }
     if online {
         let inputs = kedalint_probe::inputs_of_nodes(roots.iter(), settings);

@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{Inventory, ParsedFile, context_of, inventory_of, lint_parsed};
-use kedalint_rules::{KedaVersion, Settings, Severity, duration::parse_duration, registry};
+use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
 use crate::discover;
@@ -281,11 +281,12 @@ impl Sinks {
         }
     }
 
-    /// Writes what each output kept for the end; returns whether a finding reached the threshold.
-    fn finish(mut self) -> Result<bool> {
+    /// Writes what each output kept for the end, with the run's notes; returns whether a
+    /// finding reached the threshold.
+    fn finish(mut self, notes: &[Note]) -> Result<bool> {
         let outputs = std::mem::take(&mut self.outputs);
         for (stream, target) in outputs {
-            let text = stream.finish();
+            let text = stream.finish(notes);
             match target {
                 Target::File(name, mut w) => {
                     let io = |source| Error::Write {
@@ -473,7 +474,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let fail_at = threshold(args, &settings);
-    let mut notes = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
     let mut read_errors = Vec::new();
     let fail = if args.fix || args.diff {
         let mut files = Vec::new();
@@ -484,10 +485,9 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             }
         }
         if args.online {
-            notes.push(
-                "online checks do not run with --fix or --diff; run again with --online to probe"
-                    .to_owned(),
-            );
+            notes.push(Note::new(
+                "online checks do not run with --fix or --diff; run again with --online to probe",
+            ));
         }
         // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
         let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
@@ -509,7 +509,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         for l in shown.iter().chain(&cluster) {
             sinks.file(l)?;
         }
-        let fail = sinks.finish()?;
+        let fail = sinks.finish(&notes)?;
         let stdin = shown.iter().find(|l| l.file.name == discover::STDIN_NAME);
         let stdin_text = match stdin {
             Some(l) if l.file.oversized_size().is_some() => {
@@ -548,7 +548,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         }
         read_errors.extend(unreadable.into_iter().flatten());
         read_errors.extend(late);
-        sinks.finish()?
+        sinks.finish(&notes)?
     };
     // What online checks could not check is said, never left out silently.
     for n in &notes {

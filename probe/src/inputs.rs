@@ -1,16 +1,17 @@
 //! What to probe: the distinct Prometheus triggers of the input, read the way KEDA reads their
 //! metadata, after `prometheus.addressMap` rewriting.
 
-use std::collections::BTreeSet;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use kedalint_rules::Settings;
 use kedalint_rules::facts::KEDA_DEFAULT_TIMEOUT;
 use kedalint_rules::keda::{parse_keda_duration, split_key_values};
 use kedalint_rules::lint::ParsedFile;
 use kedalint_rules::model::{Object, ScaledObject, objects_of, wrap_fragment};
 use kedalint_rules::promql::{Analysis, RangeKind, analyze, format_duration};
 use kedalint_rules::source::Node;
+use kedalint_rules::{ObjectRef, Settings};
 
 /// One distinct (serverAddress, query) to probe, with what KEDA sends along.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,20 @@ pub struct ProbeInput {
     pub bucket_metrics: Vec<String>,
     /// The query with every range selector four times as long, run when the query is empty.
     pub widened: Option<String>,
+    /// Counter-like metric names the query reads as levels (KL208): their type is looked up in
+    /// Prometheus's metadata.
+    pub counter_metrics: Vec<String>,
+    /// The triggers that send this query to this server, for notes that name them.
+    pub uses: Vec<TriggerUse>,
+}
+
+/// A trigger that sends a probed query: its object and the field path of its `query`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerUse {
+    /// The ScaledObject.
+    pub object: ObjectRef,
+    /// `spec.triggers[i].metadata.query`.
+    pub path: String,
 }
 
 impl ProbeInput {
@@ -56,6 +71,8 @@ impl ProbeInput {
             selectors: Vec::new(),
             bucket_metrics: Vec::new(),
             widened: None,
+            counter_metrics: Vec::new(),
+            uses: Vec::new(),
         }
     }
 }
@@ -112,12 +129,20 @@ pub fn inputs_of_nodes<'a>(
     dedup(out)
 }
 
+/// One input per (address, query), naming every trigger that sends it.
 fn dedup(inputs: Vec<ProbeInput>) -> Vec<ProbeInput> {
-    let mut seen = BTreeSet::new();
-    inputs
-        .into_iter()
-        .filter(|i| seen.insert((i.address.clone(), i.query.clone())))
-        .collect()
+    let mut at: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut out: Vec<ProbeInput> = Vec::new();
+    for i in inputs {
+        match at.entry((i.address.clone(), i.query.clone())) {
+            Entry::Occupied(e) => out[*e.get()].uses.extend(i.uses),
+            Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(i);
+            }
+        }
+    }
+    out
 }
 
 fn collect(root: &Node, settings: &Settings, out: &mut Vec<ProbeInput>) {
@@ -164,7 +189,7 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             .filter(|s| *s > 0.0)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(KEDA_DEFAULT_TIMEOUT);
-        let (selectors, bucket_metrics, widened) = match analyze(query) {
+        let (selectors, bucket_metrics, widened, counter_metrics) = match analyze(query) {
             Ok(a) => (
                 a.selectors
                     .iter()
@@ -182,8 +207,14 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
                     .into_iter()
                     .collect(),
                 widened(query, &a),
+                a.counter_without_rate
+                    .iter()
+                    .filter_map(|&i| a.selectors.get(i)?.metric.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
             ),
-            Err(_) => (Vec::new(), Vec::new(), None),
+            Err(_) => (Vec::new(), Vec::new(), None, Vec::new()),
         };
         out.push(ProbeInput {
             address: normalise(address),
@@ -201,6 +232,11 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             selectors,
             bucket_metrics,
             widened,
+            counter_metrics,
+            uses: vec![TriggerUse {
+                object: so.object.reference(),
+                path: t.metadata_path().key("query").to_string(),
+            }],
         });
     }
 }

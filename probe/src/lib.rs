@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kedalint_rules::facts::{Facts, QueryOutcome, ServerOutcome, ServerProbe};
-use kedalint_rules::parse_server_address;
+use kedalint_rules::{Note, parse_server_address};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use inputs::{ProbeInput, inputs_of_files, inputs_of_nodes, mapped_url};
+pub use inputs::{ProbeInput, TriggerUse, inputs_of_files, inputs_of_nodes, mapped_url};
 /// reqwest's resolver types, to implement [`Resolver`] without depending on reqwest directly.
 pub use reqwest::dns;
 
@@ -191,6 +191,7 @@ fn not_probed(url: &str, reason: String) -> ServerProbe {
         targets: Vec::new(),
         job_intervals: BTreeMap::new(),
         queries: BTreeMap::new(),
+        metric_types: BTreeMap::new(),
     }
 }
 
@@ -217,57 +218,76 @@ fn refuse(url: &str, config: &ProbeConfig) -> Option<String> {
     }
 }
 
-/// What a run could not check, one sentence each, for the output: servers not probed, servers
-/// that need credentials kedalint does not read, queries that did not run or failed.
+/// What a run could not check, for the output: servers not probed and servers that need
+/// credentials kedalint does not read (one note per server), queries that did not run or failed
+/// (one note per trigger that sends them, naming its object and `query` field).
 #[must_use]
-pub fn notes(inputs: &[ProbeInput], facts: &Facts) -> Vec<String> {
+pub fn notes(inputs: &[ProbeInput], facts: &Facts) -> Vec<Note> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for i in inputs {
+        let server_note = |message: String| Note::new(message).server(i.address.clone());
         let Some(server) = facts.server(&i.address) else {
             if seen.insert(i.address.clone()) {
-                out.push(format!("`{}` was not probed", i.address));
+                out.push(server_note(format!("`{}` was not probed", i.address)));
             }
             continue;
         };
         match &server.outcome {
             ServerOutcome::NotProbed { reason } if seen.insert(i.address.clone()) => {
-                out.push(format!("`{}` was not probed: {reason}", i.address));
+                out.push(server_note(format!(
+                    "`{}` was not probed: {reason}",
+                    i.address
+                )));
             }
             ServerOutcome::AuthRequired { status }
                 if i.brings_credentials && seen.insert(i.address.clone()) =>
             {
-                out.push(format!(
+                out.push(server_note(format!(
                         "`{}` requires credentials (HTTP {status}); kedalint does not read them, so its queries were not checked",
                         i.address
-                    ));
+                    )));
             }
             ServerOutcome::Prometheus { .. } => {
-                let q = short(&i.query);
-                match server.queries.get(&i.query).map(|p| &p.outcome) {
-                    None => out.push(format!(
-                        "the query `{q}` on `{}` was not checked: the deadline passed first",
-                        i.address
-                    )),
-                    Some(QueryOutcome::Failed(why)) => out.push(format!(
-                        "the query `{q}` on `{}` could not be checked: {why}",
-                        i.address
-                    )),
-                    Some(QueryOutcome::Error { status, message }) => out.push(format!(
-                        "`{}` rejected the query `{q}` (HTTP {status}): {message}",
-                        i.address
-                    )),
-                    Some(QueryOutcome::NotVector(kind)) => out.push(format!(
-                        "the query `{q}` on `{}` returns a {kind}, which KEDA cannot read",
-                        i.address
-                    )),
-                    Some(_) => {}
+                let Some(message) = query_note(i, server.queries.get(&i.query).map(|p| &p.outcome))
+                else {
+                    continue;
+                };
+                if i.uses.is_empty() {
+                    out.push(server_note(message.clone()));
+                }
+                for u in &i.uses {
+                    out.push(server_note(message.clone()).at(u.object.clone(), u.path.clone()));
                 }
             }
             _ => {}
         }
     }
     out
+}
+
+/// Why a query on a server that answers like Prometheus was not checked, if it was not.
+fn query_note(i: &ProbeInput, outcome: Option<&QueryOutcome>) -> Option<String> {
+    let q = short(&i.query);
+    Some(match outcome {
+        None => format!(
+            "the query `{q}` on `{}` was not checked: the deadline passed first",
+            i.address
+        ),
+        Some(QueryOutcome::Failed(why)) => format!(
+            "the query `{q}` on `{}` could not be checked: {why}",
+            i.address
+        ),
+        Some(QueryOutcome::Error { status, message }) => format!(
+            "`{}` rejected the query `{q}` (HTTP {status}): {message}",
+            i.address
+        ),
+        Some(QueryOutcome::NotVector(kind)) => format!(
+            "the query `{q}` on `{}` returns a {kind}, which KEDA cannot read",
+            i.address
+        ),
+        Some(_) => return None,
+    })
 }
 
 fn short(q: &str) -> String {
@@ -362,7 +382,8 @@ mod tests {
             ServerOutcome::NotProbed { reason } if reason.contains("deadline of 300ms")
         ));
         let notes = notes(&[input(&url)], &facts);
-        assert!(notes[0].contains("was not probed"), "{notes:?}");
+        assert!(notes[0].message.contains("was not probed"), "{notes:?}");
+        assert_eq!(notes[0].server.as_deref(), Some(url.as_str()));
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use kedalint_rules::duration::parse_duration;
 use kedalint_rules::facts::{
     ABSENCE_LOOKBACK, Facts, LiveTarget, QueryOutcome, QueryProbe, ServerOutcome, ServerProbe,
-    WidenedQuery, parse_sample,
+    WidenedQuery, metadata_families, parse_sample,
 };
 use kedalint_rules::promql::format_duration;
 use kedalint_rules::source::{LoadLimits, load_stream};
@@ -100,6 +100,7 @@ pub(crate) async fn probe_server(shared: Shared, inputs: Vec<ProbeInput>) {
         targets: Vec::new(),
         job_intervals: BTreeMap::new(),
         queries: BTreeMap::new(),
+        metric_types: BTreeMap::new(),
     };
     let timeout = shared.config.request_timeout;
     // What KEDA requests, with a query every Prometheus answers.
@@ -394,6 +395,7 @@ async fn probe_query(shared: Shared, input: ProbeInput) {
             }
         });
     }
+    metric_types(&shared, &input).await;
     for metric in &input.bucket_metrics {
         let url = format!(
             "{}/api/v1/label/le/values?match[]={}&start={}&end={}",
@@ -418,6 +420,51 @@ async fn probe_query(shared: Shared, input: ProbeInput) {
             });
         }
     }
+}
+
+/// Reads the types of the counter-like metrics a query uses as levels from
+/// `/api/v1/metadata?metric=…` (each family once per server).
+async fn metric_types(shared: &Shared, input: &ProbeInput) {
+    for name in &input.counter_metrics {
+        for family in metadata_families(name) {
+            let known = shared
+                .facts()
+                .servers
+                .get(&input.address)
+                .is_some_and(|s| s.metric_types.contains_key(family));
+            if known {
+                continue;
+            }
+            let url = format!(
+                "{}/api/v1/metadata?metric={}",
+                input.url,
+                query_escape(family)
+            );
+            let Ok(a) = shared
+                .get(&url, &input.custom_headers, shared.config.request_timeout)
+                .await
+            else {
+                continue;
+            };
+            let Some(t) = metadata_type(&a, family) else {
+                continue;
+            };
+            if let Some(s) = shared.facts().servers.get_mut(&input.address) {
+                s.metric_types.insert(family.to_owned(), t);
+            }
+        }
+    }
+}
+
+/// The type in a `/api/v1/metadata` answer for `family` (the first entry's, as Prometheus
+/// lists one per distinct help text).
+fn metadata_type(a: &Answer, family: &str) -> Option<String> {
+    if a.status != 200 {
+        return None;
+    }
+    let v = a.json()?;
+    let entries = v.get("data")?.get(family)?.as_array()?;
+    entries.first()?.get("type")?.as_str().map(str::to_owned)
 }
 
 /// `data` as a list of strings (`/api/v1/labels`, `/api/v1/label/…/values`).

@@ -65,6 +65,47 @@ pub struct ServerProbe {
     /// Per query text (trimmed) as the trigger sends it.
     #[serde(default)]
     pub queries: BTreeMap<String, QueryProbe>,
+    /// Metric types from `/api/v1/metadata`, by metric family name as Prometheus reports it
+    /// (`counter`, `gauge`, `histogram`, `summary`, `unknown`, …), for the counter-like names
+    /// the queries read.
+    #[serde(default)]
+    pub metric_types: BTreeMap<String, String>,
+}
+
+impl ServerProbe {
+    /// The type Prometheus's metadata gives the series `name`: its own family's type, or, for a
+    /// `_count`/`_sum`/`_bucket` series, the type of the histogram or summary it belongs to, or,
+    /// for a `_total` series, the type of the counter family without the suffix (OpenMetrics
+    /// names the family without `_total`).
+    #[must_use]
+    pub fn metric_type(&self, name: &str) -> Option<&str> {
+        if let Some(t) = self.metric_types.get(name) {
+            return Some(t);
+        }
+        let (base, fits): (&str, &[&str]) = if let Some(b) = name.strip_suffix("_total") {
+            (b, &["counter"])
+        } else if let Some(b) = ["_count", "_sum", "_bucket"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+        {
+            (b, &["histogram", "summary", "gaugehistogram"])
+        } else {
+            return None;
+        };
+        self.metric_types
+            .get(base)
+            .map(String::as_str)
+            .filter(|t| fits.contains(t))
+    }
+}
+
+/// The family names whose metadata says what type `name` is (see [`ServerProbe::metric_type`]).
+#[must_use]
+pub fn metadata_families(name: &str) -> Vec<&str> {
+    let base = ["_total", "_count", "_sum", "_bucket"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s));
+    std::iter::once(name).chain(base).collect()
 }
 
 /// Whether a server could be used.

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod keda;
 pub mod lint;
 pub mod model;
+pub mod note;
 pub mod promql;
 pub mod registry;
 pub mod replay;
@@ -29,6 +30,7 @@ pub use lint::{
     FileReport, Inventory, ParsedFile, count_by_severity, inventory_of, lint_files, lint_node,
     lint_parsed, lint_text, lint_value,
 };
+pub use note::Note;
 pub use registry::{RULES, RuleInfo};
 pub use rules::metadata::malformed_server_address::{ServerUrl, parse_server_address};
 pub use settings::{ConfigError, KedaVersion, Settings};

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use crate::checker::Checker;
 use crate::facts::Facts;
 use crate::finding::{Finding, Severity};
-use crate::model::{Object, TriggerAuth, objects_of, wrap_fragment};
+use crate::model::{Object, ScaledObject, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
-use crate::scrape::{ScrapeSource, source_of};
+use crate::scrape::{ScrapeSource, Selectable, selectable_of, source_of};
 use crate::settings::Settings;
 use crate::source::{
     Document, LoadLimits, Node, SourceFile, from_json, load_stream, oversized_input,
@@ -25,6 +25,11 @@ pub struct Inventory {
     pub scrape_sources: Vec<ScrapeSource>,
     /// What online checks learned (empty unless they ran).
     pub facts: Facts,
+    /// Histogram and summary families the input's queries read as `_bucket` or `_sum` (in
+    /// ScaledObject triggers and PrometheusRule expressions): their `_count` is a counter.
+    pub histogram_families: BTreeSet<String>,
+    /// Services and workloads' pods that monitors in the input may select.
+    pub selectables: Vec<Selectable>,
 }
 
 impl Inventory {
@@ -35,6 +40,20 @@ impl Inventory {
         }
         if let Some(s) = source_of(object) {
             self.scrape_sources.push(s);
+        }
+        if let Some(t) = selectable_of(object) {
+            self.selectables.push(t);
+        }
+        for query in queries_of(object) {
+            if let Ok(a) = crate::promql::analyze(query.trim()) {
+                self.histogram_families
+                    .extend(a.selectors.iter().filter_map(|s| {
+                        let m = s.metric.as_deref()?;
+                        m.strip_suffix("_bucket")
+                            .or_else(|| m.strip_suffix("_sum"))
+                            .map(str::to_owned)
+                    }));
+            }
         }
     }
 
@@ -56,6 +75,32 @@ impl Inventory {
                     || namespace.is_none())
         })
     }
+}
+
+/// The PromQL an object holds: its prometheus triggers' queries (ScaledObject), or its rules'
+/// expressions (a Prometheus Operator `PrometheusRule`).
+fn queries_of<'a>(object: &Object<'a>) -> Vec<&'a str> {
+    if object.is_scaled_object() {
+        return ScaledObject { object: *object }
+            .triggers()
+            .iter()
+            .filter(|t| t.is_prometheus())
+            .filter_map(|t| t.meta("query"))
+            .collect();
+    }
+    if object.kind() != "PrometheusRule" {
+        return Vec::new();
+    }
+    object
+        .spec()
+        .and_then(|s| s.get("groups"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| g.get("rules")?.as_seq())
+        .flatten()
+        .filter_map(|r| r.get("expr")?.as_string())
+        .collect()
 }
 
 /// A file after parsing, before linting.

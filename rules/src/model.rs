@@ -310,6 +310,60 @@ impl<'a> ScaledObject<'a> {
         self.spec_int("minReplicaCount").unwrap_or(0)
     }
 
+    /// Whether KEDA's activation can change the replica count: with `minReplicaCount` 0 (the
+    /// default) an inactive object is scaled to zero, and with `idleReplicaCount` set it is scaled
+    /// to that count, both after `cooldownPeriod` (`scale_scaledobjects.go`: `scaleToZeroOrIdle`
+    /// when inactive, `scaleFromZeroOrIdle` back to the minimum when active). Only
+    /// `minReplicaCount` ≥ 1 without `idleReplicaCount` keeps the scaler always active.
+    #[must_use]
+    pub fn activation_matters(&self) -> bool {
+        self.min_replicas() < 1 || self.spec_field("idleReplicaCount").is_some()
+    }
+
+    /// `spec.scaleTargetRef.name`, when it is a string.
+    #[must_use]
+    pub fn target_name(&self) -> Option<&'a str> {
+        self.object
+            .spec()?
+            .get("scaleTargetRef")?
+            .get("name")?
+            .as_str()
+    }
+
+    /// The HPA scaling policies under `advanced.horizontalPodAutoscalerConfig.behavior`, with
+    /// their direction (`scaleUp`, `scaleDown`), index and field path.
+    #[must_use]
+    pub fn hpa_policies(&self) -> Vec<(&'static str, usize, FieldPath, &'a Node)> {
+        let path = self
+            .spec_path()
+            .key("advanced")
+            .key("horizontalPodAutoscalerConfig")
+            .key("behavior");
+        let behavior = self
+            .object
+            .spec()
+            .and_then(|s| s.get("advanced"))
+            .and_then(|a| a.get("horizontalPodAutoscalerConfig"))
+            .and_then(|h| h.get("behavior"));
+        let mut out = Vec::new();
+        for direction in ["scaleUp", "scaleDown"] {
+            let policies = behavior
+                .and_then(|b| b.get(direction))
+                .and_then(|r| r.get("policies"))
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            for (i, policy) in policies.iter().enumerate() {
+                out.push((
+                    direction,
+                    i,
+                    path.key(direction).key("policies").index(i),
+                    policy,
+                ));
+            }
+        }
+        out
+    }
+
     /// `spec.fallback`.
     #[must_use]
     pub fn fallback(&self) -> Option<&'a Entry> {

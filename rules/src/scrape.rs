@@ -2,6 +2,7 @@
 //! RULES.md gives (live Prometheus, monitoring objects in the same input, the object's annotation,
 //! configuration and flags, else Prometheus's default of 1m). Every answer says where it came from.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ use crate::source::{LoadLimits, Node, load_stream};
 pub const PROMETHEUS_DEFAULT: Duration = Duration::from_secs(60);
 /// The Prometheus Operator's default when neither the endpoint nor the Prometheus CR sets one.
 pub const OPERATOR_DEFAULT: Duration = Duration::from_secs(30);
+/// Google Cloud Managed Service for Prometheus: a PodMonitoring endpoint's default interval.
+pub const GOOGLE_MANAGED_DEFAULT: Duration = Duration::from_secs(60);
 /// The annotation that states a ScaledObject's scrape interval.
 pub const SCRAPE_INTERVAL_ANNOTATION: &str = "kedalint.io/scrape-interval";
 
@@ -66,6 +69,186 @@ pub struct ScrapeSource {
     pub jobs: Vec<(String, Duration)>,
     /// The global or resource-wide interval.
     pub global: Option<Duration>,
+    /// What a ServiceMonitor/PodMonitor (or a managed service's equivalent) selects, and how
+    /// it names its targets' labels; `None` for configurations.
+    pub selection: Option<Selection>,
+}
+
+/// Who runs a monitor resource: the job label and the default interval depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `monitoring.coreos.com/v1` (Prometheus Operator).
+    PrometheusOperator,
+    /// `azmonitoring.coreos.com/v1` (Azure Monitor managed Prometheus): the same schema and
+    /// target labels as the Prometheus Operator's, another API group.
+    AzureMonitor,
+    /// `monitoring.googleapis.com/v1` PodMonitoring / ClusterPodMonitoring (Google Cloud
+    /// Managed Service for Prometheus): `job` is the resource's name, endpoints default to 1m.
+    GoogleManaged,
+}
+
+/// A Kubernetes label selector (`matchLabels` and `matchExpressions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// `matchLabels`.
+    pub match_labels: Vec<(String, String)>,
+    /// `matchExpressions`: key, operator (`In`, `NotIn`, `Exists`, `DoesNotExist`), values.
+    pub match_expressions: Vec<(String, String, Vec<String>)>,
+}
+
+impl LabelSelector {
+    /// Reads a selector node; `None` when it is absent.
+    #[must_use]
+    pub fn of(node: Option<&Node>) -> Option<Self> {
+        let node = node?;
+        let match_labels = node
+            .get("matchLabels")
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| Some((e.key_str()?.to_owned(), e.value.as_str()?.to_owned())))
+            .collect();
+        let match_expressions = node
+            .get("matchExpressions")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|x| {
+                let values = x
+                    .get("values")
+                    .and_then(Node::as_seq)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                Some((
+                    x.get("key")?.as_str()?.to_owned(),
+                    x.get("operator")?.as_str()?.to_owned(),
+                    values,
+                ))
+            })
+            .collect();
+        Some(Self {
+            match_labels,
+            match_expressions,
+        })
+    }
+
+    /// Whether `labels` satisfy the selector, as Kubernetes evaluates it (an empty selector
+    /// selects everything; an unknown operator selects nothing).
+    #[must_use]
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|(k, op, values)| {
+                let value = labels.get(k);
+                match op.as_str() {
+                    "In" => value.is_some_and(|v| values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// What a monitor resource selects and how its targets are labelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Who runs it.
+    pub flavor: Flavor,
+    /// True for a ServiceMonitor (selects Services), false for pod monitors.
+    pub services: bool,
+    /// The monitor's namespace, when written.
+    pub namespace: Option<String>,
+    /// `namespaceSelector`: `None` for the monitor's own namespace, `Some(vec![])` for any
+    /// namespace (`any: true`, or a ClusterPodMonitoring), else the listed names.
+    pub namespaces: Option<Vec<String>>,
+    /// `selector`.
+    pub selector: LabelSelector,
+    /// `jobLabel`: the label of the Service (or pod) whose value becomes `job`.
+    pub job_label: Option<String>,
+    /// Labels copied onto the targets: (label on the selected object, target label).
+    /// ServiceMonitor `targetLabels` (Service labels), PodMonitor `podTargetLabels`,
+    /// PodMonitoring `targetLabels.fromPod`.
+    pub target_labels: Vec<(String, String)>,
+    /// ServiceMonitor `podTargetLabels` (labels of the pods behind the Service).
+    pub pod_target_labels: Vec<String>,
+}
+
+/// A Service, or the pods a workload runs (from its pod template), that a monitor can select.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selectable {
+    /// True for a Service, false for a workload's pods.
+    pub service: bool,
+    /// The Service's name, or the workload's.
+    pub name: String,
+    /// Its namespace, when written.
+    pub namespace: Option<String>,
+    /// The Service's labels, or the pod template's.
+    pub labels: BTreeMap<String, String>,
+    /// A Service's `spec.selector` (the pods behind it).
+    pub pod_selector: BTreeMap<String, String>,
+}
+
+fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| Some((e.key_str()?.to_owned(), e.value.as_str()?.to_owned())))
+        .collect()
+}
+
+/// Reads a Service, or a workload's pod template, that monitors may select.
+#[must_use]
+pub fn selectable_of(object: &Object<'_>) -> Option<Selectable> {
+    let kind = object.kind();
+    let name = object.name()?.to_owned();
+    let namespace = object.namespace().map(str::to_owned);
+    let root = object.root;
+    if kind == "Service" && object.group().is_empty() {
+        return Some(Selectable {
+            service: true,
+            name,
+            namespace,
+            labels: string_map(root.get("metadata").and_then(|m| m.get("labels"))),
+            pod_selector: string_map(object.spec().and_then(|s| s.get("selector"))),
+        });
+    }
+    let labels = match kind {
+        "Pod" => root.get("metadata").and_then(|m| m.get("labels")),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => object
+            .spec()
+            .and_then(|s| s.get("template"))
+            .and_then(|t| t.get("metadata"))
+            .and_then(|m| m.get("labels")),
+        _ => return None,
+    };
+    Some(Selectable {
+        service: false,
+        name,
+        namespace,
+        labels: string_map(labels),
+        pod_selector: BTreeMap::new(),
+    })
+}
+
+impl Selection {
+    /// Whether the monitor selects `t` (a Service for a ServiceMonitor, pods otherwise). A
+    /// namespace that is not written is not held against a match.
+    #[must_use]
+    pub fn selects(&self, t: &Selectable) -> bool {
+        if t.service != self.services || !self.selector.matches(&t.labels) {
+            return false;
+        }
+        match (&self.namespaces, &t.namespace) {
+            (Some(names), Some(ns)) if !names.is_empty() => names.contains(ns),
+            (None, Some(ns)) => self.namespace.as_ref().is_none_or(|own| own == ns),
+            _ => true,
+        }
+    }
 }
 
 /// Reads the scrape intervals an object states, if it is a monitoring object.
@@ -78,7 +261,16 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
         (None, Some(n)) => n.to_owned(),
         _ => "(unnamed)".to_owned(),
     };
-    if object.group() == "monitoring.coreos.com" {
+    let flavor = match object.group() {
+        "monitoring.coreos.com" => Some(Flavor::PrometheusOperator),
+        "azmonitoring.coreos.com" => Some(Flavor::AzureMonitor),
+        "monitoring.googleapis.com" => Some(Flavor::GoogleManaged),
+        _ => None,
+    };
+    if flavor == Some(Flavor::GoogleManaged) {
+        return google_source(object, &ns_name());
+    }
+    if let Some(flavor) = flavor {
         let spec = object.spec()?;
         match kind {
             "ServiceMonitor" | "PodMonitor" => {
@@ -104,14 +296,42 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                         endpoint = Some((d, format!("{list}[{i}].interval")));
                     }
                 }
-                let match_labels = spec
-                    .get("selector")
-                    .and_then(|s| s.get("matchLabels"))
-                    .and_then(Node::as_map)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|e| Some((e.key_str()?.to_owned(), e.value.as_str()?.to_owned())))
-                    .collect();
+                let selector = LabelSelector::of(spec.get("selector")).unwrap_or_default();
+                let match_labels = selector.match_labels.clone();
+                let strings = |key: &str| -> Vec<String> {
+                    spec.get(key)
+                        .and_then(Node::as_seq)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                };
+                let services = kind == "ServiceMonitor";
+                let target_labels = strings(if services {
+                    "targetLabels"
+                } else {
+                    "podTargetLabels"
+                })
+                .into_iter()
+                .map(|l| (l.clone(), l))
+                .collect();
+                let selection = Selection {
+                    flavor,
+                    services,
+                    namespace: object.namespace().map(str::to_owned),
+                    namespaces: namespace_selector(spec.get("namespaceSelector")),
+                    selector,
+                    job_label: spec
+                        .get("jobLabel")
+                        .and_then(Node::as_str)
+                        .map(str::to_owned),
+                    target_labels,
+                    pod_target_labels: if services {
+                        strings("podTargetLabels")
+                    } else {
+                        Vec::new()
+                    },
+                };
                 return Some(ScrapeSource {
                     kind: if kind == "ServiceMonitor" {
                         SourceKind::ServiceMonitor
@@ -124,9 +344,10 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                     endpoint_interval: endpoint,
                     jobs: Vec::new(),
                     global: None,
+                    selection: Some(selection),
                 });
             }
-            "Prometheus" => {
+            "Prometheus" if flavor == Flavor::PrometheusOperator => {
                 let global = spec
                     .get("scrapeInterval")
                     .and_then(Node::as_str)
@@ -139,6 +360,7 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                     endpoint_interval: None,
                     jobs: Vec::new(),
                     global: Some(global.unwrap_or(OPERATOR_DEFAULT)),
+                    selection: None,
                 });
             }
             _ => return None,
@@ -196,6 +418,7 @@ pub fn source_of(object: &Object<'_>) -> Option<ScrapeSource> {
                     endpoint_interval: None,
                     jobs: Vec::new(),
                     global: Some(global),
+                    selection: None,
                 });
             }
         }
@@ -242,6 +465,94 @@ fn config_source(root: &Node, label: String) -> Option<ScrapeSource> {
         endpoint_interval: None,
         jobs,
         global: Some(global),
+        selection: None,
+    })
+}
+
+/// `namespaceSelector` of a Prometheus Operator monitor: `None` (the monitor's own namespace)
+/// when absent or empty, `Some(vec![])` for `any: true`, else `matchNames`.
+fn namespace_selector(node: Option<&Node>) -> Option<Vec<String>> {
+    let node = node?;
+    if node.get("any").and_then(Node::as_str) == Some("true") {
+        return Some(Vec::new());
+    }
+    let names: Vec<String> = node
+        .get("matchNames")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// Google Cloud Managed Service for Prometheus: a PodMonitoring selects pods of its own
+/// namespace, a ClusterPodMonitoring pods of every namespace; `job` is the resource's name;
+/// an endpoint without `interval` is scraped every minute (the CRD's default);
+/// `targetLabels.fromPod` copies pod labels (`from`, renamed `to`).
+fn google_source(object: &Object<'_>, label: &str) -> Option<ScrapeSource> {
+    let kind = object.kind();
+    if !matches!(kind, "PodMonitoring" | "ClusterPodMonitoring") {
+        return None;
+    }
+    let spec = object.spec()?;
+    let mut endpoint: Option<(Duration, String)> = None;
+    for (i, e) in spec
+        .get("endpoints")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let (d, at) = match e
+            .get("interval")
+            .and_then(Node::as_str)
+            .and_then(parse_duration)
+        {
+            Some(d) => (d, format!("endpoints[{i}].interval")),
+            None => (
+                GOOGLE_MANAGED_DEFAULT,
+                format!("endpoints[{i}] sets no interval: the CRD's default 1m"),
+            ),
+        };
+        if endpoint.as_ref().is_none_or(|(best, _)| d > *best) {
+            endpoint = Some((d, at));
+        }
+    }
+    let selector = LabelSelector::of(spec.get("selector")).unwrap_or_default();
+    let target_labels = spec
+        .get("targetLabels")
+        .and_then(|t| t.get("fromPod"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| {
+            let from = m.get("from")?.as_str()?.to_owned();
+            let to = m
+                .get("to")
+                .and_then(Node::as_str)
+                .map_or_else(|| from.clone(), str::to_owned);
+            Some((from, to))
+        })
+        .collect();
+    Some(ScrapeSource {
+        kind: SourceKind::PodMonitor,
+        label: format!("{kind} {label}"),
+        name: object.name().map(str::to_owned),
+        match_labels: selector.match_labels.clone(),
+        endpoint_interval: endpoint,
+        jobs: Vec::new(),
+        global: None,
+        selection: Some(Selection {
+            flavor: Flavor::GoogleManaged,
+            services: false,
+            namespace: object.namespace().map(str::to_owned),
+            namespaces: (kind == "ClusterPodMonitoring").then(Vec::new),
+            selector,
+            job_label: None,
+            target_labels,
+            pod_target_labels: Vec::new(),
+        }),
     })
 }
 
@@ -278,6 +589,137 @@ pub struct SeriesHint<'a> {
     pub jobs: Vec<&'a str>,
     /// Metric names.
     pub metrics: Vec<&'a str>,
+    /// Every other equality matcher `label="value"` (`service`, `namespace`, target labels).
+    pub labels: Vec<(&'a str, &'a str)>,
+}
+
+/// The `job` values a monitor gives the targets of `t`, which it selects.
+fn job_of(s: &ScrapeSource, sel: &Selection, t: &Selectable) -> String {
+    let from_label = sel
+        .job_label
+        .as_ref()
+        .and_then(|l| t.labels.get(l))
+        .cloned();
+    match sel.flavor {
+        Flavor::GoogleManaged => s.name.clone().unwrap_or_default(),
+        _ if sel.services => from_label.unwrap_or_else(|| t.name.clone()),
+        _ => from_label.unwrap_or_else(|| pod_monitor_job(s, sel)),
+    }
+}
+
+/// A pod monitor's `job` without `jobLabel`: `<namespace>/<name>` (Prometheus Operator),
+/// the resource's name (Google Managed Prometheus).
+fn pod_monitor_job(s: &ScrapeSource, sel: &Selection) -> String {
+    let name = s.name.clone().unwrap_or_default();
+    match (sel.flavor, &sel.namespace) {
+        (Flavor::GoogleManaged, _) | (_, None) => name,
+        (_, Some(ns)) => format!("{ns}/{name}"),
+    }
+}
+
+/// Why a query's series come from what monitor `s` scrapes, following the monitor to the
+/// Services or pods it selects and the labels the operator gives their targets; `None` when
+/// nothing in the query ties them.
+fn selected_by(
+    s: &ScrapeSource,
+    selectables: &[Selectable],
+    hint: &SeriesHint<'_>,
+) -> Option<String> {
+    let sel = s.selection.as_ref()?;
+    // A pod monitor's own job name needs no pods in the input.
+    if !sel.services && sel.job_label.is_none() {
+        let job = pod_monitor_job(s, sel);
+        if hint.jobs.contains(&job.as_str()) {
+            return Some(format!(
+                "`job=\"{job}\"` is the job {} gives its targets",
+                s.label
+            ));
+        }
+    }
+    for t in selectables.iter().filter(|t| sel.selects(t)) {
+        let what = if t.service {
+            format!("Service {}", t.name)
+        } else {
+            format!("the pods of {}", t.name)
+        };
+        let job = job_of(s, sel, t);
+        if hint.jobs.contains(&job.as_str()) {
+            return Some(format!(
+                "`job=\"{job}\"` names the targets of {what}, selected by {}",
+                s.label
+            ));
+        }
+        for (label, value) in &hint.labels {
+            let by_service = sel.services && *label == "service" && *value == t.name;
+            let by_target_label = sel.target_labels.iter().any(|(from, to)| {
+                to == label && t.labels.get(from).map(String::as_str) == Some(*value)
+            });
+            if by_service || by_target_label {
+                return Some(format!(
+                    "`{label}=\"{value}\"` is a label of the targets of {what}, selected by {}",
+                    s.label
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Why the query's series are scraped from the scale target's own pods: a monitor in the input
+/// selects them (or their Service) and the query's labels pick that monitor's targets.
+#[must_use]
+pub fn scraped_from_target(
+    sources: &[ScrapeSource],
+    selectables: &[Selectable],
+    so: &ScaledObject<'_>,
+    hint: &SeriesHint<'_>,
+) -> Option<String> {
+    let target = so.target_name()?;
+    sources.iter().find_map(|s| {
+        let why = scrapes_workload(s, selectables, target, so.object.namespace())?;
+        let picked = selected_by(s, selectables, hint)?;
+        Some(format!("{why}, and {picked}"))
+    })
+}
+
+/// Whether monitor `s` scrapes the scale target `target` (a workload named so): it selects
+/// the workload's pods, or a Service whose selector picks them. Says which, for messages.
+#[must_use]
+pub fn scrapes_workload(
+    s: &ScrapeSource,
+    selectables: &[Selectable],
+    target: &str,
+    namespace: Option<&str>,
+) -> Option<String> {
+    let sel = s.selection.as_ref()?;
+    let same_ns = |t: &Selectable| match (namespace, t.namespace.as_deref()) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    let workload = selectables
+        .iter()
+        .find(|t| !t.service && t.name == target && same_ns(t))?;
+    if !sel.services {
+        return sel
+            .selects(workload)
+            .then(|| format!("{} selects the pods of {target}", s.label));
+    }
+    selectables
+        .iter()
+        .filter(|t| t.service && same_ns(t) && sel.selects(t))
+        .find(|svc| {
+            !svc.pod_selector.is_empty()
+                && svc
+                    .pod_selector
+                    .iter()
+                    .all(|(k, v)| workload.labels.get(k) == Some(v))
+        })
+        .map(|svc| {
+            format!(
+                "{} selects Service {}, whose selector picks the pods of {target}",
+                s.label, svc.name
+            )
+        })
 }
 
 /// Resolves the scrape interval for a trigger's series.
@@ -285,6 +727,7 @@ pub struct SeriesHint<'a> {
 pub fn resolve(
     live: Option<&ServerProbe>,
     sources: &[ScrapeSource],
+    selectables: &[Selectable],
     so: &ScaledObject<'_>,
     hint: &SeriesHint<'_>,
     settings: &Settings,
@@ -320,21 +763,46 @@ pub fn resolve(
     };
     let monitor_interval = |s: &ScrapeSource| match &s.endpoint_interval {
         Some((d, at)) => (*d, format!("{}, {at}", s.label)),
+        None if s
+            .selection
+            .as_ref()
+            .is_some_and(|sel| sel.flavor == Flavor::AzureMonitor) =>
+        {
+            (
+                PROMETHEUS_DEFAULT,
+                format!(
+                    "{} sets no interval: Prometheus's default 1m assumed",
+                    s.label
+                ),
+            )
+        }
         None => {
             let (d, why) = operator_default();
             (d, format!("{} sets no interval: {why}", s.label))
         }
     };
-    let target = so
-        .object
-        .spec()
-        .and_then(|s| s.get("scaleTargetRef"))
-        .and_then(|t| t.get("name"))
-        .and_then(Node::as_str);
+    let target = so.target_name();
     let monitors: Vec<&ScrapeSource> = sources
         .iter()
         .filter(|s| matches!(s.kind, SourceKind::ServiceMonitor | SourceKind::PodMonitor))
         .collect();
+    // Followed through the Services and pods they select: the labels the targets really get.
+    for s in &monitors {
+        if let Some(why) = selected_by(s, selectables, hint) {
+            let (d, origin) = monitor_interval(s);
+            return found(d, format!("{origin}; {why}"));
+        }
+    }
+    if hint.jobs.is_empty()
+        && let Some(t) = target
+    {
+        for s in &monitors {
+            if let Some(why) = scrapes_workload(s, selectables, t, so.object.namespace()) {
+                let (d, origin) = monitor_interval(s);
+                return found(d, format!("{origin}; {why}"));
+            }
+        }
+    }
     for s in &monitors {
         let by_job = hint
             .jobs
@@ -422,10 +890,12 @@ mod tests {
         resolve(
             None,
             &sources(src),
+            &[],
             &ScaledObject { object: obj },
             &SeriesHint {
                 jobs: jobs.to_vec(),
                 metrics: vec!["x_total"],
+                labels: Vec::new(),
             },
             settings,
         )
@@ -505,6 +975,7 @@ mod tests {
             targets: vec![target("api", 1), target("api", 2), target("other", 60)],
             job_intervals: Default::default(),
             queries: Default::default(),
+            metric_types: Default::default(),
         };
         let docs = load_stream(
             &so_yaml("  annotations:\n    kedalint.io/scrape-interval: 20s\n"),
@@ -515,10 +986,12 @@ mod tests {
         let r = resolve(
             Some(&server),
             &[],
+            &[],
             &so,
             &SeriesHint {
                 jobs: vec!["api"],
                 metrics: vec![],
+                labels: vec![],
             },
             &Settings::default(),
         );
@@ -531,10 +1004,53 @@ mod tests {
         let r = resolve(
             Some(&server),
             &[],
+            &[],
             &so,
             &SeriesHint::default(),
             &Settings::default(),
         );
         assert_eq!(r.interval, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn label_selectors_match_as_kubernetes_evaluates_them() {
+        let docs = load_stream(
+            "matchLabels: {app: api}\nmatchExpressions:\n  - {key: tier, operator: In, values: [web, edge]}\n  - {key: canary, operator: DoesNotExist}\n",
+            LoadLimits::default(),
+        );
+        let sel = LabelSelector::of(docs[0].root.as_ref()).unwrap();
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(sel.matches(&labels(&[("app", "api"), ("tier", "web")])));
+        assert!(!sel.matches(&labels(&[("app", "api"), ("tier", "db")])));
+        assert!(!sel.matches(&labels(&[("app", "api"), ("tier", "web"), ("canary", "1")])));
+        assert!(!sel.matches(&labels(&[("tier", "web")])));
+        assert!(LabelSelector::default().matches(&labels(&[])));
+    }
+
+    #[test]
+    fn a_service_monitor_names_its_jobs_after_the_services_it_selects() {
+        let yaml = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: m, namespace: shop}\nspec:\n  jobLabel: team\n  selector: {matchLabels: {app: api}}\n  endpoints: [{port: http, interval: 15s}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: shop, labels: {app: api, team: payments}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: other, labels: {app: api, team: other}}\n";
+        let objects: Vec<_> = load_stream(yaml, LoadLimits::default())
+            .into_iter()
+            .filter_map(|d| d.root)
+            .collect();
+        let all: Vec<Object<'_>> = objects.iter().flat_map(|r| objects_of(r, 0)).collect();
+        let sources: Vec<ScrapeSource> = all.iter().filter_map(source_of).collect();
+        let selectables: Vec<Selectable> = all.iter().filter_map(selectable_of).collect();
+        let hint = |jobs: Vec<&'static str>| SeriesHint {
+            jobs,
+            metrics: Vec::new(),
+            labels: Vec::new(),
+        };
+        // `jobLabel: team`: the job is the Service's `team` label, in the monitor's namespace only.
+        let why = selected_by(&sources[0], &selectables, &hint(vec!["payments"])).unwrap();
+        assert!(why.contains("Service api-svc"), "{why}");
+        assert!(selected_by(&sources[0], &selectables, &hint(vec!["other"])).is_none());
+        assert!(selected_by(&sources[0], &selectables, &hint(vec!["api-svc"])).is_none());
     }
 }

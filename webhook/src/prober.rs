@@ -320,10 +320,14 @@ impl PrometheusProbe {
             considered.push(input);
         }
         facts.probed_at = oldest;
-        let mut warnings: Vec<String> = kedalint_probe::notes(&considered, &facts)
-            .into_iter()
-            .map(|n| format!("online: {n}"))
-            .collect();
+        // One review is one object: the message alone says it, once per distinct message.
+        let mut warnings: Vec<String> = Vec::new();
+        for n in kedalint_probe::notes(&considered, &facts) {
+            let w = format!("online: {}", n.message);
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
         warnings.append(&mut lost);
         ProbeOutcome {
             warnings,
@@ -372,6 +376,7 @@ async fn probe_one(
         targets: Vec::new(),
         job_intervals: BTreeMap::new(),
         queries: BTreeMap::new(),
+        metric_types: BTreeMap::new(),
     };
     // `addressMap` may send an allowed address elsewhere: what is contacted must be allowed too.
     if input.url != input.address
@@ -476,6 +481,12 @@ fn merge(facts: &mut Facts, address: &str, server: &ServerProbe) {
                     .queries
                     .entry(q.clone())
                     .or_insert_with(|| p.clone());
+            }
+            for (m, t) in &server.metric_types {
+                existing
+                    .metric_types
+                    .entry(m.clone())
+                    .or_insert_with(|| t.clone());
             }
         }
     }
@@ -614,6 +625,7 @@ mod tests {
                     targets: Vec::new(),
                     job_intervals: BTreeMap::new(),
                     queries: BTreeMap::new(),
+                    metric_types: BTreeMap::new(),
                 },
                 probed_at: String::new(),
             }),

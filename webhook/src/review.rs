@@ -404,6 +404,7 @@ mod tests {
                 targets: Vec::new(),
                 job_intervals: std::collections::BTreeMap::new(),
                 queries: std::collections::BTreeMap::new(),
+                metric_types: std::collections::BTreeMap::new(),
             },
         );
         let a = answer_online(&decoded, &Settings::default(), Vec::new(), Some(facts));

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::ParsedFile;
 use kedalint_rules::source::MAX_INPUT_BYTES;
-use kedalint_rules::{Finding, Settings, Severity, SourceFile};
+use kedalint_rules::{Finding, Note, Settings, Severity, SourceFile};
 use lsp_types::{
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
     NumberOrString, Range, Uri,
@@ -29,7 +29,7 @@ pub struct Outcome {
     /// Why linting did not finish: a panic's message.
     pub crash: Option<String>,
     /// Notes from online checks (what could not be checked).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Whether `text` can hold anything the engine reports on: a KEDA object (`keda.sh`,
@@ -64,7 +64,7 @@ pub fn lint(name: &str, text: &str, settings: &Settings, online: bool) -> Outcom
         let (facts, notes) = if online {
             let inputs = kedalint_probe::inputs_of_files(&parsed, settings);
             crate::online::probe(&inputs, settings, false)
-                .unwrap_or_else(|e| (Facts::default(), vec![e.to_string()]))
+                .unwrap_or_else(|e| (Facts::default(), vec![Note::new(e.to_string())]))
         } else {
             (Facts::default(), Vec::new())
         };

@@ -1,6 +1,6 @@
 //! JSON output, format version 1 (DESIGN.md): stable for tools and tests.
 
-use kedalint_rules::{Finding, ObjectRef, count_by_severity};
+use kedalint_rules::{Finding, Note, ObjectRef, count_by_severity};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -12,6 +12,8 @@ struct Output<'a> {
     tool: Tool,
     summary: Summary,
     findings: Vec<&'a RawValue>,
+    /// What the run could not check (always present, possibly empty).
+    notes: &'a [Note],
 }
 
 #[derive(Serialize)]
@@ -111,9 +113,9 @@ impl Collect {
         }
     }
 
-    /// The whole document.
+    /// The whole document, with what the run could not check as `notes`.
     #[must_use]
-    pub fn finish(mut self) -> String {
+    pub fn finish(mut self, notes: &[Note]) -> String {
         let names = &self.names;
         let key = |k: &(Option<usize>, Option<usize>, Option<usize>, &'static str, _)| {
             (k.0.map(|i| names[i].as_str()), k.1, k.2, k.3)
@@ -134,6 +136,7 @@ impl Collect {
                 info,
             },
             findings: self.findings.iter().map(|f| &*f.4).collect(),
+            notes,
         };
         let mut s = serde_json::to_string_pretty(&out)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -142,12 +145,18 @@ impl Collect {
     }
 }
 
-/// Renders the JSON document.
+/// Renders the JSON document of a run with nothing left unchecked.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
+    render_with_notes(files, &[])
+}
+
+/// Renders the JSON document, with what the run could not check as `notes`.
+#[must_use]
+pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
     let mut c = Collect::default();
     for l in files {
         c.add(l);
     }
-    c.finish()
+    c.finish(notes)
 }

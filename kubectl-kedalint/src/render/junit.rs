@@ -4,13 +4,15 @@
 //! Findings at or above the `--fail-on` threshold are `<failure>` elements (the test fails exactly
 //! when the exit code says so); the rest are lines of the case's `<system-out>`. Findings that
 //! belong to no object (a document that does not parse) get a case named after their document.
+//! What the run could not check (notes) is the `<system-err>` of a last suite, `kedalint notes`,
+//! present only when there are notes.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use kedalint_rules::model::objects_of;
 use kedalint_rules::source::{LoadLimits, load_stream};
-use kedalint_rules::{Finding, ObjectRef, Severity};
+use kedalint_rules::{Finding, Note, ObjectRef, Severity};
 
 use super::Linted;
 
@@ -99,6 +101,27 @@ fn cases(linted: &Linted) -> Vec<Case<'_>> {
     cases
 }
 
+/// The suite that carries notes: no test cases, one `<system-err>` line per note.
+fn notes_suite(notes: &[Note]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            let mut l = format!("note: {n}");
+            if let Some(server) = &n.server {
+                let _ = write!(l, " [server {server}]");
+            }
+            escape(&l)
+        })
+        .collect();
+    format!(
+        "  <testsuite name=\"kedalint notes\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\">\n    <system-err>{}</system-err>\n  </testsuite>\n",
+        lines.join("\n")
+    )
+}
+
 /// The report built a file at a time: each file's suite is rendered as it comes (the totals come
 /// first in the document).
 pub struct Collect {
@@ -171,12 +194,16 @@ impl Collect {
         suites.push_str("  </testsuite>\n");
     }
 
-    /// The whole report.
+    /// The whole report, with what the run could not check as the `<system-err>` of a last
+    /// suite.
     #[must_use]
-    pub fn finish(self) -> String {
+    pub fn finish(self, notes: &[Note]) -> String {
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n{}</testsuites>\n",
-            self.tests, self.failures, self.suites
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n{}{}</testsuites>\n",
+            self.tests,
+            self.failures,
+            self.suites,
+            notes_suite(notes)
         )
     }
 }
@@ -184,9 +211,16 @@ impl Collect {
 /// Renders the report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
 #[must_use]
 pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
+    render_with_notes(files, fail_at, &[])
+}
+
+/// Renders the report with what the run could not check; `fail_at` is the `--fail-on`
+/// threshold (`None` for `never`).
+#[must_use]
+pub fn render_with_notes(files: &[Linted], fail_at: Option<Severity>, notes: &[Note]) -> String {
     let mut c = Collect::new(fail_at);
     for l in files {
         c.add(l);
     }
-    c.finish()
+    c.finish(notes)
 }

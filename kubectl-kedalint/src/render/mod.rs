@@ -7,7 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod sarif;
 
-use kedalint_rules::{FileReport, Severity, SourceFile};
+use kedalint_rules::{FileReport, Note, Severity, SourceFile};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -87,15 +87,16 @@ impl Stream {
         }
     }
 
-    /// What is left to write after the last file.
+    /// What is left to write after the last file; `notes` (what the run could not check) go
+    /// into the formats that carry them.
     #[must_use]
-    pub fn finish(self) -> String {
+    pub fn finish(self, notes: &[Note]) -> String {
         match self {
             Self::Human(_, totals) => totals.summary(),
             Self::Github => String::new(),
-            Self::Json(c) => c.finish(),
-            Self::Sarif(c) => c.finish(),
-            Self::Junit(c) => c.finish(),
+            Self::Json(c) => c.finish(notes),
+            Self::Sarif(c) => c.finish(notes),
+            Self::Junit(c) => c.finish(notes),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use kedalint_rules::{Finding, Fix, RuleInfo, Severity, SourceFile, registry};
+use kedalint_rules::{Finding, Fix, Note, RuleInfo, Severity, SourceFile, registry};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -214,6 +214,24 @@ fn srcroot() -> Option<String> {
     Some(format!("file://{}/", uri_path(dir)))
 }
 
+/// A note as a SARIF `notification` at level `warning`: the object and field as a logical
+/// location, the server as a property.
+fn notification(n: &Note) -> Value {
+    let mut out = json!({
+        "level": "warning",
+        "message": { "text": sentence(&n.message) },
+    });
+    if let Some(place) = n.place() {
+        out["locations"] = json!([{ "logicalLocations": [{
+            "name": n.path.clone().unwrap_or_else(|| place.clone()),
+            "fullyQualifiedName": place,
+            "kind": if n.path.is_some() { "property" } else { "object" },
+        }]}]);
+    }
+    out["properties"] = json!({ "object": n.object, "path": n.path, "server": n.server });
+    out
+}
+
 /// The SARIF log built a file at a time: each result is rendered as it comes and kept as text (a
 /// log of `Value`s, a map node per object for every region of every finding, took hundreds of
 /// megabytes for ten thousand findings).
@@ -235,13 +253,18 @@ impl Collect {
         );
     }
 
-    /// The whole log.
+    /// The whole log; what the run could not check goes to
+    /// `invocations[0].toolExecutionNotifications`.
     #[must_use]
-    pub fn finish(self) -> String {
+    pub fn finish(self, notes: &[Note]) -> String {
         let log = Log {
             schema: SCHEMA,
             runs: [Run {
                 column_kind: "utf16CodeUnits",
+                invocations: json!([{
+                    "executionSuccessful": true,
+                    "toolExecutionNotifications": notes.iter().map(notification).collect::<Vec<_>>(),
+                }]),
                 original_uri_base_ids: srcroot().map(|root| json!({ SRCROOT: { "uri": root } })),
                 results: self.results,
                 tool: json!({
@@ -276,20 +299,28 @@ struct Log {
 #[serde(rename_all = "camelCase")]
 struct Run {
     column_kind: &'static str,
+    invocations: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     original_uri_base_ids: Option<Value>,
     results: Vec<Box<RawValue>>,
     tool: Value,
 }
 
-/// Renders one SARIF log with one run.
+/// Renders one SARIF log with one run and nothing left unchecked.
 #[must_use]
 pub fn render(files: &[Linted]) -> String {
+    render_with_notes(files, &[])
+}
+
+/// Renders one SARIF log with one run; what the run could not check goes to
+/// `invocations[0].toolExecutionNotifications`.
+#[must_use]
+pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
     let mut c = Collect::default();
     for l in files {
         c.add(l);
     }
-    c.finish()
+    c.finish(notes)
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ const CACHE_CAPACITY: usize = 4096;
 /// Why a query could not be analysed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryProblem {
-    /// The query is empty, or holds only whitespace and comments.
+    /// The query is empty or whitespace only (a query of `#` comments only is
+    /// [`QueryProblem::Invalid`]: Prometheus answers `no expression found in input`).
     Empty,
     /// A dashboard variable (`$__rate_interval`, `$job`, `${var}`, `[[var]]`) that Prometheus does not expand.
     TemplateVariable {
@@ -413,7 +414,15 @@ pub fn analyze(query: &str) -> Result<Arc<Analysis>, QueryProblem> {
 pub fn analyze_uncached(query: &str) -> Result<Analysis, QueryProblem> {
     let tokens = lex::tokenize(query);
     if tokens.is_empty() {
-        return Err(QueryProblem::Empty);
+        // Whatever is left is comments: Prometheus parses them away and finds nothing.
+        return Err(match query.find('#') {
+            Some(offset) => QueryProblem::Invalid {
+                message: "no expression found in input (every line of the query is a `#` comment)"
+                    .to_owned(),
+                offset: Some(offset),
+            },
+            None => QueryProblem::Empty,
+        });
     }
     if let Some((text, offset)) = screen::find_template_variable(query, &tokens) {
         return Err(QueryProblem::TemplateVariable { text, offset });

@@ -94,12 +94,17 @@ fn seed_query_is_one_series_quantile_in_seconds_that_can_be_nan() {
 // ----- problems before and after parsing -------------------------------------------------------------------
 
 #[test]
-fn empty_and_comment_only_queries_are_empty() {
+fn empty_queries_are_empty_and_comment_only_queries_are_invalid_as_prometheus_says() {
     assert_eq!(problem(""), QueryProblem::Empty);
     assert_eq!(problem("  \n\t"), QueryProblem::Empty);
+    // Prometheus: `no expression found in input`.
     assert_eq!(
         problem("# just a comment\n  # another"),
-        QueryProblem::Empty
+        QueryProblem::Invalid {
+            message: "no expression found in input (every line of the query is a `#` comment)"
+                .to_owned(),
+            offset: Some(0),
+        }
     );
 }
 

@@ -23,6 +23,8 @@ pub(crate) static ALL: &[RuleInfo] = &[
     documents::WrongFieldType::INFO,
     documents::UnknownField::INFO,
     documents::UnrenderedTemplate::INFO,
+    documents::MissingRequiredField::INFO,
+    documents::UnsupportedValue::INFO,
     metadata::MissingRequiredMetadata::INFO,
     metadata::InvalidNumber::INFO,
     metadata::InvalidBoolean::INFO,
@@ -120,6 +122,12 @@ pub(crate) fn check_scaled_object(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         if cx.enabled(&documents::UnknownField::INFO) {
             documents::unknown_field::check(cx, so);
         }
+    }
+    if cx.enabled(&documents::MissingRequiredField::INFO) {
+        documents::missing_required_field::check(cx, so);
+    }
+    if cx.enabled(&documents::UnsupportedValue::INFO) {
+        documents::unsupported_value::check(cx, so);
     }
     let mut queries = Vec::new();
     for trigger in so.triggers() {

@@ -9,6 +9,32 @@ use crate::promql::{Analysis, MatchOp, QueryProblem, analyze};
 use crate::scrape::{ScrapeInterval, SeriesHint, resolve};
 use crate::source::{Entry, Node};
 
+/// What a query's selectors say about the series they read: `job` values, metric names, and
+/// the other equality matchers.
+pub(crate) fn series_hint(a: &Analysis) -> SeriesHint<'_> {
+    let equal = || {
+        a.selectors
+            .iter()
+            .flat_map(|s| s.matchers.iter())
+            .filter(|m| m.op == MatchOp::Equal && m.name != "__name__")
+    };
+    SeriesHint {
+        jobs: equal()
+            .filter(|m| m.name == "job")
+            .map(|m| m.value.as_str())
+            .collect(),
+        metrics: a
+            .selectors
+            .iter()
+            .filter_map(|s| s.metric.as_deref())
+            .collect(),
+        labels: equal()
+            .filter(|m| m.name != "job")
+            .map(|m| (m.name.as_str(), m.value.as_str()))
+            .collect(),
+    }
+}
+
 /// The query of one trigger, analysed once for every rule.
 pub(crate) struct QueryContext<'a> {
     /// The `query` metadata entry.
@@ -21,6 +47,8 @@ pub(crate) struct QueryContext<'a> {
     pub(crate) analysis: Result<Arc<Analysis>, QueryProblem>,
     /// The scrape interval behind the query's series, and where it came from.
     pub(crate) scrape: ScrapeInterval,
+    /// The trigger's `serverAddress`, to find what online checks learned about its server.
+    pub(crate) server_address: Option<&'a str>,
 }
 
 impl<'a> QueryContext<'a> {
@@ -38,30 +66,16 @@ impl<'a> QueryContext<'a> {
         }
         let lead = raw.len() - raw.trim_start().len();
         let analysis = analyze(query);
-        let (jobs, metrics): (Vec<&str>, Vec<&str>) = match &analysis {
-            Ok(a) => (
-                a.selectors
-                    .iter()
-                    .flat_map(|s| s.matchers.iter())
-                    .filter(|m| m.name == "job" && m.op == MatchOp::Equal)
-                    .map(|m| m.value.as_str())
-                    .collect(),
-                a.selectors
-                    .iter()
-                    .filter_map(|s| s.metric.as_deref())
-                    .collect(),
-            ),
-            Err(_) => (Vec::new(), Vec::new()),
-        };
+        let hint = analysis.as_deref().map(series_hint).unwrap_or_default();
         // The analysis lives in an Arc owned by `analysis`; the hint borrows it only here.
-        let live = trigger
-            .meta("serverAddress")
-            .and_then(|a| cx.facts.server(a));
+        let server_address = trigger.meta("serverAddress");
+        let live = server_address.and_then(|a| cx.facts.server(a));
         let scrape = resolve(
             live,
             &cx.inventory.scrape_sources,
+            &cx.inventory.selectables,
             so,
-            &SeriesHint { jobs, metrics },
+            &hint,
             cx.settings,
         );
         Some(Self {
@@ -70,7 +84,13 @@ impl<'a> QueryContext<'a> {
             lead,
             analysis,
             scrape,
+            server_address,
         })
+    }
+
+    /// What online checks learned about the trigger's server, if they ran.
+    pub(crate) fn server<'f>(&self, cx: &Checker<'f>) -> Option<&'f crate::facts::ServerProbe> {
+        self.server_address.and_then(|a| cx.facts.server(a))
     }
 
     /// The query's value node.

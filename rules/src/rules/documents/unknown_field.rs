@@ -72,6 +72,16 @@ const ADVANCED_KEYS: &[&str] = &[
 const TARGET_KEYS: &[&str] = &["name", "kind", "apiVersion", "envSourceContainerName"];
 const HPA_CONFIG_KEYS: &[&str] = &["name", "behavior"];
 const MODIFIER_KEYS: &[&str] = &["formula", "target", "activationTarget", "metricType"];
+const AUTH_REF_KEYS: &[&str] = &["name", "kind"];
+const BEHAVIOR_KEYS: &[&str] = &["scaleUp", "scaleDown"];
+/// `HPAScalingRules` (`tolerance` is Kubernetes 1.33+ and in KEDA 2.20's CRD).
+const SCALING_RULES_KEYS: &[&str] = &[
+    "stabilizationWindowSeconds",
+    "selectPolicy",
+    "policies",
+    "tolerance",
+];
+const POLICY_KEYS: &[&str] = &["type", "value", "periodSeconds"];
 /// Parameters KEDA reads only from a TriggerAuthentication, never from metadata.
 const AUTH_PARAMS: &[&str] = &[
     "bearerToken",
@@ -129,13 +139,11 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             })
         });
         if let Some(h) = a.get("horizontalPodAutoscalerConfig") {
-            keys(
-                cx,
-                h,
-                &p.key("horizontalPodAutoscalerConfig"),
-                HPA_CONFIG_KEYS,
-                |_| None,
-            );
+            let h_path = p.key("horizontalPodAutoscalerConfig");
+            keys(cx, h, &h_path, HPA_CONFIG_KEYS, |_| None);
+            if let Some(b) = h.get("behavior") {
+                behavior_keys(cx, b, &h_path.key("behavior"));
+            }
         }
         if let Some(m) = a.get("scalingModifiers") {
             keys(cx, m, &p.key("scalingModifiers"), MODIFIER_KEYS, |_| None);
@@ -158,6 +166,15 @@ pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
                 None
             }
         });
+        if let Some(a) = trigger.node.get("authenticationRef") {
+            keys(
+                cx,
+                a,
+                &trigger.path.key("authenticationRef"),
+                AUTH_REF_KEYS,
+                |_| None,
+            );
+        }
         if !prometheus {
             continue;
         }
@@ -200,6 +217,33 @@ pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
                 _ => None,
             },
         );
+    }
+}
+
+/// The keys of an HPA `behavior`, its scaling rules and their policies.
+fn behavior_keys(cx: &mut Checker<'_>, behavior: &Node, path: &FieldPath) {
+    keys(cx, behavior, path, BEHAVIOR_KEYS, |_| None);
+    for dir in BEHAVIOR_KEYS {
+        let Some(rules) = behavior.get(dir) else {
+            continue;
+        };
+        let r_path = path.key(dir);
+        keys(cx, rules, &r_path, SCALING_RULES_KEYS, |_| None);
+        for (i, policy) in rules
+            .get("policies")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            keys(
+                cx,
+                policy,
+                &r_path.key("policies").index(i),
+                POLICY_KEYS,
+                |_| None,
+            );
+        }
     }
 }
 

@@ -121,7 +121,10 @@ pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     let spec_path = so.spec_path();
     let Some(spec) = so.object.spec() else { return };
     match spec.get_entry("triggers") {
-        Some(e) if e.value.as_seq().is_none() => {
+        // Null is pruned by the API server, then missing: KL007's.
+        Some(e)
+            if e.value.as_seq().is_none() && e.value.scalar_type() != Some(ScalarType::Null) =>
+        {
             cx.report(
                 &WrongFieldType::INFO,
                 Loc::value(spec_path.key("triggers"), e),
@@ -130,6 +133,7 @@ pub(crate) fn check_triggers(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         }
         _ => {}
     }
+    crd_shapes(cx, so, spec, &spec_path);
     for trigger in so.triggers() {
         if trigger.node.as_map().is_none() {
             cx.report(
@@ -275,5 +279,161 @@ pub(crate) fn describe(node: &Node) -> String {
         (Some(ScalarType::Null), _) => "null (an empty value)".to_owned(),
         (Some(_), Some(s)) => format!("{} `{s}`", node.kind_name()),
         _ => node.kind_name().to_owned(),
+    }
+}
+
+/// What the OpenAPI schema calls a node's type, as the API server names it in errors.
+fn schema_type(node: &Node) -> &'static str {
+    match (node.as_map(), node.as_seq(), node.scalar_type()) {
+        (Some(_), _, _) => "object",
+        (_, Some(_), _) => "array",
+        (_, _, Some(t)) => t.schema_name(),
+        _ => "null",
+    }
+}
+
+/// The shape KEDA's CRD gives a field.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    String,
+    Object,
+    Array,
+    /// `x-kubernetes-int-or-string` (HPA `tolerance`).
+    IntOrString,
+}
+
+/// Reports `e` when its type is not `shape`, with the API server's own words. Null is left to
+/// KL007 (the API server prunes it: a required field is then missing, an optional one absent).
+fn shaped(cx: &mut Checker<'_>, path: FieldPath, e: &Entry, shape: Shape) {
+    let found = schema_type(&e.value);
+    let (ok, want) = match shape {
+        Shape::String => (found == "string", "string"),
+        Shape::Object => (found == "object", "object"),
+        Shape::Array => (found == "array", "array"),
+        Shape::IntOrString => (matches!(found, "string" | "integer"), "integer or string"),
+    };
+    if ok || found == "null" {
+        return;
+    }
+    let key = e.key_str().unwrap_or("");
+    let article = match shape {
+        Shape::String => "a string",
+        Shape::Object => "a mapping",
+        Shape::Array => "a list",
+        Shape::IntOrString => "an integer or a string",
+    };
+    let message = format!(
+        "`{key}` must be {article}, found {}; the API server rejects the object: `{path} in body must be of type {want}: \"{found}\"`",
+        describe(&e.value)
+    );
+    let help = match (shape, &e.value.as_map()) {
+        (Shape::String, Some(entries)) => match entries.first().and_then(Entry::key_str) {
+            Some(k) => format!("write the value on one line, `{key}: {k}`, not as a mapping"),
+            None => format!("`{key}` takes a single string"),
+        },
+        (Shape::String, None) if e.value.scalar_type().is_some() => {
+            format!("quote it: `{key}: \"{}\"`", e.value.as_str().unwrap_or(""))
+        }
+        (Shape::String, None) => format!("`{key}` takes a single string"),
+        _ => format!("`{key}` takes {article}"),
+    };
+    cx.report(&WrongFieldType::INFO, Loc::value(path, e), message)
+        .help(help);
+}
+
+/// Types of the fields of KEDA's ScaledObject CRD that hold strings, mappings and lists (the
+/// integer and boolean fields are checked above).
+fn crd_shapes(cx: &mut Checker<'_>, so: &ScaledObject<'_>, spec: &Node, spec_path: &FieldPath) {
+    let fields = |cx: &mut Checker<'_>, node: &Node, path: &FieldPath, table: &[(&str, Shape)]| {
+        for (key, shape) in table {
+            if let Some(e) = node.get_entry(key) {
+                shaped(cx, path.key(key), e, *shape);
+            }
+        }
+    };
+    fields(cx, spec, spec_path, &[("scaleTargetRef", Shape::Object)]);
+    if let Some(t) = spec.get("scaleTargetRef") {
+        let strings =
+            ["name", "kind", "apiVersion", "envSourceContainerName"].map(|k| (k, Shape::String));
+        fields(cx, t, &spec_path.key("scaleTargetRef"), &strings);
+    }
+    if let Some(fb) = spec.get("fallback") {
+        fields(
+            cx,
+            fb,
+            &spec_path.key("fallback"),
+            &[("behavior", Shape::String)],
+        );
+    }
+    let adv_path = spec_path.key("advanced");
+    if let Some(adv) = spec.get("advanced") {
+        fields(
+            cx,
+            adv,
+            &adv_path,
+            &[
+                ("horizontalPodAutoscalerConfig", Shape::Object),
+                ("scalingModifiers", Shape::Object),
+            ],
+        );
+        if let Some(m) = adv.get("scalingModifiers") {
+            let strings =
+                ["formula", "target", "activationTarget", "metricType"].map(|k| (k, Shape::String));
+            fields(cx, m, &adv_path.key("scalingModifiers"), &strings);
+        }
+        if let Some(h) = adv.get("horizontalPodAutoscalerConfig") {
+            let h_path = adv_path.key("horizontalPodAutoscalerConfig");
+            fields(
+                cx,
+                h,
+                &h_path,
+                &[("name", Shape::String), ("behavior", Shape::Object)],
+            );
+            if let Some(b) = h.get("behavior") {
+                let b_path = h_path.key("behavior");
+                for dir in ["scaleUp", "scaleDown"] {
+                    fields(cx, b, &b_path, &[(dir, Shape::Object)]);
+                    let Some(rules) = b.get(dir) else { continue };
+                    let r_path = b_path.key(dir);
+                    fields(
+                        cx,
+                        rules,
+                        &r_path,
+                        &[
+                            ("selectPolicy", Shape::String),
+                            ("policies", Shape::Array),
+                            ("tolerance", Shape::IntOrString),
+                        ],
+                    );
+                    for (i, policy) in rules
+                        .get("policies")
+                        .and_then(Node::as_seq)
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
+                        fields(
+                            cx,
+                            policy,
+                            &r_path.key("policies").index(i),
+                            &[("type", Shape::String)],
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for trigger in so.triggers() {
+        let strings = [
+            ("type", Shape::String),
+            ("name", Shape::String),
+            ("metricType", Shape::String),
+            ("authenticationRef", Shape::Object),
+        ];
+        fields(cx, trigger.node, &trigger.path, &strings);
+        if let Some(a) = trigger.node.get("authenticationRef") {
+            let strings = [("name", Shape::String), ("kind", Shape::String)];
+            fields(cx, a, &trigger.path.key("authenticationRef"), &strings);
+        }
     }
 }

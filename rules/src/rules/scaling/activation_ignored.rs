@@ -5,13 +5,17 @@ use crate::registry::declare_rule;
 declare_rule! {
     /// ## What it does
     /// Reports an activation setting (`activationThreshold`, or another scaler's `activation…`
-    /// key) on a ScaledObject whose `minReplicaCount` is 1 or more.
+    /// key) on a ScaledObject whose `minReplicaCount` is 1 or more and which has no
+    /// `idleReplicaCount`.
     ///
     /// ## Why is this bad?
-    /// Activation decides only between zero replicas and the minimum. KEDA's documentation:
-    /// "If the minimum replicas is >= 1, the scaler is always active and the activation value
-    /// will be ignored." The setting suggests a behaviour that does not exist; a reader may
-    /// believe the workload sleeps below that level.
+    /// Activation decides only between the resting count and the minimum: zero when
+    /// `minReplicaCount` is 0, or `idleReplicaCount` when that is set (KEDA's scale executor
+    /// scales an inactive object to it after `cooldownPeriod`, and back to `minReplicaCount`
+    /// once a trigger is active). KEDA's documentation: "If the minimum replicas is >= 1, the
+    /// scaler is always active and the activation value will be ignored." With
+    /// `minReplicaCount` ≥ 1 and no `idleReplicaCount`, the setting suggests a behaviour that
+    /// does not exist; a reader may believe the workload sleeps below that level.
     ///
     /// ## Example
     /// ```yaml
@@ -37,9 +41,10 @@ declare_rule! {
 }
 
 pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigger<'_>) {
-    let Some(min) = so.spec_int("minReplicaCount").filter(|m| *m >= 1) else {
+    if so.activation_matters() {
         return;
-    };
+    }
+    let min = so.min_replicas();
     let Some(meta) = trigger.metadata() else {
         return;
     };
@@ -54,11 +59,11 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigg
             &ActivationIgnored::INFO,
             Loc::key(trigger.metadata_path().key(key), entry),
             format!(
-                "`{key}` is ignored: minReplicaCount is {min}, so KEDA keeps the scaler always active and never scales to zero"
+                "`{key}` is ignored: minReplicaCount is {min} and idleReplicaCount is not set, so KEDA keeps the scaler always active and never scales below {min}"
             ),
         )
         .help(format!(
-            "remove `{key}`, or set minReplicaCount: 0 if the workload should sleep until the value exceeds it"
+            "remove `{key}`, or set minReplicaCount: 0 (or idleReplicaCount: 0) if the workload should sleep until the value exceeds it"
         ));
     }
 }

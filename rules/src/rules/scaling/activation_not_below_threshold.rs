@@ -51,7 +51,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, trigger: &Trigg
         ),
         _ => String::new(),
     };
-    let ignored = if so.min_replicas() >= 1 {
+    let ignored = if !so.activation_matters() {
         " (minReplicaCount ≥ 1 makes KEDA ignore activation today, see KL305, but it takes effect as soon as minReplicaCount is 0)"
     } else {
         ""

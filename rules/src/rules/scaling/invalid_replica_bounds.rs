@@ -73,10 +73,21 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             && v < lowest
         {
             let what = if lowest == 0 { "negative" } else { "below 1" };
+            let why = if version.at_least(2, 20) {
+                format!(
+                    "the API server rejects the object: `{}: Invalid value: {v}: {} in body should be greater than or equal to {lowest}` (KEDA {version}'s CRD)",
+                    spec_path.key(key),
+                    spec_path.key(key)
+                )
+            } else {
+                format!(
+                    "the CRD requires at least {lowest} (enforced from KEDA 2.20; earlier versions misbehave)"
+                )
+            };
             cx.report(
                 &InvalidReplicaBounds::INFO,
                 at,
-                format!("{key} {v} is {what}: the CRD requires at least {lowest} (enforced from KEDA 2.20; earlier versions misbehave)"),
+                format!("{key} {v} is {what}: {why}"),
             )
             .help(format!("set {key} to {lowest} or more"));
         }
@@ -128,7 +139,10 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         && p < 1
     {
         let effect = if version.at_least(2, 20) {
-            format!("KEDA {version}'s CRD requires at least 1 and the API server rejects it")
+            format!(
+                "the API server rejects the object: `{0}: Invalid value: {p}: {0} in body should be greater than or equal to 1` (KEDA {version}'s CRD)",
+                spec_path.key("pollingInterval")
+            )
         } else {
             format!(
                 "KEDA {version} then re-queries the scalers in a tight loop, hammering Prometheus"

@@ -1,19 +1,30 @@
 use crate::checker::{Checker, Loc};
 use crate::model::ScaledObject;
-use crate::promql::SignalKind;
+use crate::promql::{Analysis, MatchOp, SignalKind};
 use crate::registry::declare_rule;
+use crate::rules::query_context::series_hint;
 use crate::rules::scaling::{TriggerQuery, analysis, is_resource_trigger, meta_number};
+use crate::scrape::scraped_from_target;
 
 declare_rule! {
     /// ## What it does
     /// Reports a ScaledObject that can scale to zero (`minReplicaCount` 0, which is KEDA's
     /// default when unset, or an `idleReplicaCount` of 0) while every trigger reads a signal
     /// that only exists while the workload itself serves traffic: latency histograms and
-    /// quantiles, per-pod series of the scaled pods, or `cpu`/`memory`. One trigger whose
-    /// signal exists without the workload (a queue length, consumer lag, a request count at an
-    /// ingress in front of it, or a non-Prometheus scaler such as `rabbitmq`, `kafka` or
-    /// `aws-sqs-queue`) is enough to stay silent. Trigger snippets (no `minReplicaCount` written)
-    /// are not checked.
+    /// quantiles, per-pod series of the scaled pods, or `cpu`/`memory`, or a queue or load
+    /// metric the workload exports about itself. A metric is taken for self-exported when the
+    /// input says so: it is a family inference servers export from their own pods (vLLM's
+    /// `vllm:…` such as `vllm:num_requests_waiting`, Text Generation Inference's `tgi_…` such
+    /// as `tgi_queue_size`, SGLang's `sglang:…`, Triton's `nv_inference_…`); or it is a queue
+    /// or load metric (its name says queue, pending, waiting, running, active, …) that is
+    /// scraped from the scale target, because its selector names the target (`job`, `service`,
+    /// `app`, `container`, … equal to `scaleTargetRef.name`, or `pod=~"<name>-…"`) or because a
+    /// ServiceMonitor/PodMonitor in the input selects the target's pods (or their Service) and
+    /// the query's labels pick that monitor's targets.
+    /// The message says which. One trigger whose signal exists without the workload (a queue
+    /// length in a broker, consumer lag, a request count at an ingress in front of it, or a
+    /// non-Prometheus scaler such as `rabbitmq`, `kafka` or `aws-sqs-queue`) is enough to stay
+    /// silent. Trigger snippets (no `minReplicaCount` written) are not checked.
     ///
     /// ## Why is this bad?
     /// After `cooldownPeriod` without activity KEDA scales the workload to zero. Then no pod
@@ -83,8 +94,16 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[Trig
             continue;
         }
         match analysis(query.as_ref()) {
-            Some(a) if trigger.is_prometheus() && a.signal.kind == SignalKind::WorkloadOnly => {
-                reasons.push(a.signal.reason.clone());
+            Some(a) if trigger.is_prometheus() => {
+                let reason = if a.signal.kind == SignalKind::WorkloadOnly {
+                    a.signal.reason.clone()
+                } else {
+                    let Some(why) = self_exported(cx, so, a, so.target_name()) else {
+                        return;
+                    };
+                    why
+                };
+                reasons.push(reason);
                 if activation.is_none() {
                     activation = meta_number(trigger, "activationThreshold").map(|t| t.text);
                 }
@@ -133,4 +152,108 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>, queries: &[Trig
         ),
     )
     .help("set `minReplicaCount: 1` (or higher), or add a trigger that exists without the workload, such as a queue length or the request rate at the ingress in front of it");
+}
+
+/// Metric families that servers export about their own queue and load, from the pods being
+/// scaled: at zero replicas there is no such series.
+const SELF_EXPORTED_FAMILIES: &[(&str, &str)] = &[
+    ("vllm:", "vLLM"),
+    ("tgi_", "Text Generation Inference"),
+    ("sglang:", "SGLang"),
+    ("nv_inference_", "NVIDIA Triton"),
+];
+
+/// Words in metric names of a server's own load (queue words are the analysis's `External`).
+const LOAD_WORDS: &[&str] = &[
+    "running",
+    "active",
+    "inflight",
+    "concurrency",
+    "concurrent",
+    "load",
+    "utilization",
+    "busy",
+    "occupancy",
+];
+
+/// Labels whose value names the workload a series is scraped from.
+const WORKLOAD_LABELS: &[&str] = &[
+    "job",
+    "service",
+    "app",
+    "app_kubernetes_io_name",
+    "deployment",
+    "statefulset",
+    "container",
+    "workload",
+];
+
+/// Why a query that is not a latency or per-pod signal still reads only what the scaled
+/// workload exports about itself, judged from the input; `None` when nothing says so.
+fn self_exported(
+    cx: &Checker<'_>,
+    so: &ScaledObject<'_>,
+    a: &Analysis,
+    target: Option<&str>,
+) -> Option<String> {
+    let metrics: Vec<&str> = a
+        .selectors
+        .iter()
+        .filter_map(|s| s.metric.as_deref())
+        .collect();
+    if metrics.is_empty() {
+        return None;
+    }
+    let family = |m: &str| {
+        SELF_EXPORTED_FAMILIES
+            .iter()
+            .find(|(prefix, _)| m.starts_with(prefix))
+            .map(|(_, server)| *server)
+    };
+    if metrics.iter().all(|m| family(m).is_some()) {
+        let m = metrics[0];
+        let server = family(m).unwrap_or("the server");
+        return Some(format!(
+            "reads `{m}`, which {server} exports about its own queue and load from the pods being scaled"
+        ));
+    }
+    // Beyond the known families, only queue and load metrics are judged by where they are
+    // scraped from: a request rate may come from an ingress in front of the workload.
+    let load = |m: &str| {
+        m.to_ascii_lowercase()
+            .split(['_', ':', '.'])
+            .any(|w| LOAD_WORDS.contains(&w))
+    };
+    if a.signal.kind != SignalKind::External && !metrics.iter().all(|m| load(m)) {
+        return None;
+    }
+    let target = target?;
+    let names_target = |s: &crate::promql::Selector| {
+        s.matchers.iter().any(|m| match m.op {
+            MatchOp::Equal => WORKLOAD_LABELS.contains(&m.name.as_str()) && m.value == target,
+            MatchOp::RegexMatch => {
+                m.name == "pod"
+                    && m.value
+                        .strip_prefix(target)
+                        .is_some_and(|r| r.starts_with('-'))
+            }
+            _ => false,
+        })
+    };
+    if a.selectors.iter().all(names_target) {
+        let m = metrics[0];
+        return Some(format!(
+            "reads `{m}` with a selector naming the scale target `{target}`, so the series is exported by the workload itself"
+        ));
+    }
+    let why = scraped_from_target(
+        &cx.inventory.scrape_sources,
+        &cx.inventory.selectables,
+        so,
+        &series_hint(a),
+    )?;
+    Some(format!(
+        "reads `{}`, scraped from the workload itself: {why}",
+        metrics[0]
+    ))
 }
