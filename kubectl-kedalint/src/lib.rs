@@ -7,6 +7,7 @@ pub mod fix;
 pub mod generate;
 pub mod online;
 pub mod render;
+pub mod replay;
 pub mod run;
 
 /// Errors that end a run with exit code 2.

@@ -141,7 +141,18 @@ fn collect(root: &Node, settings: &Settings, out: &mut Vec<ProbeInput>) {
 }
 
 fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInput>) {
-    let so = ScaledObject { object };
+    out.extend(
+        inputs_of_object(&ScaledObject { object }, settings)
+            .into_iter()
+            .map(|(_, i)| i),
+    );
+}
+
+/// The Prometheus triggers of one ScaledObject that name a server and a query, with their index
+/// in `spec.triggers`, read the way KEDA reads their metadata.
+#[must_use]
+pub fn inputs_of_object(so: &ScaledObject<'_>, settings: &Settings) -> Vec<(usize, ProbeInput)> {
+    let mut out = Vec::new();
     for t in so.triggers().iter().filter(|t| t.is_prometheus()) {
         let (Some(address), Some(query)) = (t.meta("serverAddress"), t.meta("query")) else {
             continue;
@@ -181,7 +192,7 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             ),
             Err(_) => (Vec::new(), Vec::new()),
         };
-        out.push(ProbeInput {
+        out.push((t.index, ProbeInput {
             address: normalise(address),
             url: mapped_url(address, settings),
             query: query.to_owned(),
@@ -196,8 +207,9 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             keda_timeout,
             selectors,
             bucket_metrics,
-        });
+        }));
     }
+    out
 }
 
 #[cfg(test)]

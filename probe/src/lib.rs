@@ -12,6 +12,7 @@ pub mod cluster;
 mod http;
 pub mod inputs;
 mod prometheus;
+pub mod range;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicUsize;
@@ -23,7 +24,7 @@ use kedalint_rules::parse_server_address;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use inputs::{ProbeInput, inputs_of_files, inputs_of_nodes, mapped_url};
+pub use inputs::{ProbeInput, inputs_of_files, inputs_of_nodes, inputs_of_object, mapped_url};
 /// reqwest's resolver types, to implement [`Resolver`] without depending on reqwest directly.
 pub use reqwest::dns;
 
