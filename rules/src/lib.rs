@@ -15,6 +15,7 @@ pub mod lint;
 pub mod model;
 pub mod promql;
 pub mod registry;
+pub mod replay;
 mod rules;
 pub mod scrape;
 pub mod settings;
