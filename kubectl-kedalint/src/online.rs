@@ -227,7 +227,11 @@ pub fn cluster_scaled_objects() -> Result<Vec<(String, String)>> {
         .scaled_objects
         .iter()
         .map(|v| {
-            let field = |k: &str| v.pointer(&format!("/metadata/{k}")).and_then(|x| x.as_str()).unwrap_or("");
+            let field = |k: &str| {
+                v.pointer(&format!("/metadata/{k}"))
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+            };
             (
                 format!("{CLUSTER_PREFIX}{}/{}", field("namespace"), field("name")),
                 serde_json::to_string_pretty(v).unwrap_or_default(),

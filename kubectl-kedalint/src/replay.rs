@@ -13,9 +13,7 @@ use kedalint_probe::ProbeInput;
 use kedalint_probe::range::{self, MAX_CHUNKS, MAX_POINTS, Window};
 use kedalint_rules::lint::ParsedFile;
 use kedalint_rules::model::{Object, ScaledObject, objects_of, wrap_fragment};
-use kedalint_rules::replay::{
-    Replay, ReplayOptions, ReplaySpec, Sample, TriggerHistory, replay,
-};
+use kedalint_rules::replay::{Replay, ReplayOptions, ReplaySpec, Sample, TriggerHistory, replay};
 use kedalint_rules::source::{Entry, FieldPath, Node, NodeKind, PathSegment, ScalarStyle};
 use kedalint_rules::{ObjectRef, Settings, SourceFile, duration::parse_duration};
 
@@ -157,7 +155,11 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
                         notes.push(format!(
                             "{}: no fix {}applies, so there is no fixed variant",
                             s.label(),
-                            if args.unsafe_fixes { "" } else { "that keeps scaling behaviour " }
+                            if args.unsafe_fixes {
+                                ""
+                            } else {
+                                "that keeps scaling behaviour "
+                            }
                         ));
                     } else {
                         variants.push((k, VariantKind::Fixed, root, changes));
@@ -172,9 +174,8 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
         if !sets.is_empty() {
             let mut root = s.root.clone();
             for (path, value) in &sets {
-                set(&mut root, path, value).map_err(|why| {
-                    Error::Usage(format!("--set {path}: {why} in {}", s.label()))
-                })?;
+                set(&mut root, path, value)
+                    .map_err(|why| Error::Usage(format!("--set {path}: {why} in {}", s.label())))?;
             }
             let changes = differences(&s.root, &root);
             variants.push((k, VariantKind::WhatIf, root, changes));
@@ -208,12 +209,15 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
         let by_index = kedalint_probe::inputs_of_object(&so, &settings);
         let mut wiring = Vec::new();
         for t in spec.triggers.iter().filter(|t| t.replayable) {
-            let slot = by_index.iter().find(|(i, _)| *i == t.index).map(|(_, input)| {
-                inputs.iter().position(|x| x == input).unwrap_or_else(|| {
-                    inputs.push(input.clone());
-                    inputs.len() - 1
-                })
-            });
+            let slot = by_index
+                .iter()
+                .find(|(i, _)| *i == t.index)
+                .map(|(_, input)| {
+                    inputs.iter().position(|x| x == input).unwrap_or_else(|| {
+                        inputs.push(input.clone());
+                        inputs.len() - 1
+                    })
+                });
             wiring.push((t.index, slot));
         }
         prepared.push((k, kind, changes, spec, wiring));
@@ -227,10 +231,19 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
                 .to_owned(),
         ));
     }
-    let histories = fetch(&inputs, window, &settings, args.format == ReplayFormat::Human)?;
+    let histories = fetch(
+        &inputs,
+        window,
+        &settings,
+        args.format == ReplayFormat::Human,
+    )?;
     for (input, h) in inputs.iter().zip(&histories) {
         for n in &h.notes {
-            notes.push(format!("`{}` on `{}`: {n}", short(&input.query), input.address));
+            notes.push(format!(
+                "`{}` on `{}`: {n}",
+                short(&input.query),
+                input.address
+            ));
         }
     }
     if !inputs.is_empty() && histories.iter().all(|h| !h.answered) {
@@ -621,9 +634,9 @@ fn set(root: &mut Node, path: &str, value: &str) -> std::result::Result<(), Stri
         };
     }
     let keeps_string = under_metadata
-        || node.as_string().is_some_and(|_| {
-            !matches!(&node.kind, NodeKind::Scalar { value, .. } if value.is_empty())
-        });
+        || node.as_string().is_some_and(
+            |_| !matches!(&node.kind, NodeKind::Scalar { value, .. } if value.is_empty()),
+        );
     *node = scalar(
         value,
         if keeps_string {
@@ -660,7 +673,7 @@ fn differences(before: &Node, after: &Node) -> Vec<String> {
     for (path, new) in &b {
         match a.iter().find(|(p, _)| p == path) {
             Some((_, old)) if old == new => {}
-            Some((_, old)) => out.push(format!("{path}: {old} → {new}")),
+            Some((_, old)) => out.push(format!("{path}: {}", change(old, new))),
             None => out.push(format!("{path}: (unset) → {new}")),
         }
     }
@@ -670,6 +683,36 @@ fn differences(before: &Node, after: &Node) -> Vec<String> {
         }
     }
     out
+}
+
+/// `before → after`, long values cut to what differs with a little context on each side
+/// (`…_bucket[1m])) by (le)) → …_bucket[5m])) by (le))`).
+fn change(before: &str, after: &str) -> String {
+    const CONTEXT: usize = 16;
+    let (a, b): (Vec<char>, Vec<char>) = (before.chars().collect(), after.chars().collect());
+    if a.len().max(b.len()) <= 40 {
+        return format!("{before} → {after}");
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let cut = |s: &[char]| -> String {
+        let start = prefix.saturating_sub(CONTEXT);
+        let end = (s.len() - suffix + CONTEXT).min(s.len());
+        format!(
+            "{}{}{}",
+            if start > 0 { "…" } else { "" },
+            s[start..end].iter().collect::<String>(),
+            if end < s.len() { "…" } else { "" }
+        )
+    };
+    format!("{} → {}", cut(&a), cut(&b))
 }
 
 fn flatten(node: &Node, path: &FieldPath, out: &mut Vec<(String, String)>) {
@@ -720,12 +763,13 @@ mod tests {
         let err = window(100, 0, 15).unwrap_err().to_string();
         assert!(err.contains("is not before"), "{err}");
         let err = window(0, 400 * 24 * 3600, 15).unwrap_err().to_string();
-        assert!(err.contains("needs 315 range queries"), "{err}");
+        assert!(err.contains("needs 210 range queries"), "{err}");
     }
 
     #[test]
     fn set_replaces_a_field_and_creates_missing_keys_keeping_metadata_strings() {
-        let text = "spec:\n  triggers:\n  - type: prometheus\n    metadata:\n      threshold: \"0.35\"\n";
+        let text =
+            "spec:\n  triggers:\n  - type: prometheus\n    metadata:\n      threshold: \"0.35\"\n";
         let mut root = kedalint_rules::source::load_stream(text, Default::default())
             .remove(0)
             .root
@@ -734,11 +778,28 @@ mod tests {
         set(&mut root, "spec.triggers[0].metadata.threshold", "1").unwrap();
         set(&mut root, "spec.triggers[0].metricType", "Value").unwrap();
         set(&mut root, "spec.minReplicaCount", "1").unwrap();
-        let t = &root.get("spec").unwrap().get("triggers").unwrap().as_seq().unwrap()[0];
-        assert_eq!(t.get("metadata").unwrap().get("threshold").unwrap().as_string(), Some("1"));
+        let t = &root
+            .get("spec")
+            .unwrap()
+            .get("triggers")
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
+        assert_eq!(
+            t.get("metadata")
+                .unwrap()
+                .get("threshold")
+                .unwrap()
+                .as_string(),
+            Some("1")
+        );
         assert_eq!(t.get("metricType").unwrap().as_str(), Some("Value"));
         assert_eq!(
-            root.get("spec").unwrap().get("minReplicaCount").unwrap().scalar_type(),
+            root.get("spec")
+                .unwrap()
+                .get("minReplicaCount")
+                .unwrap()
+                .scalar_type(),
             Some(kedalint_rules::source::ScalarType::Int)
         );
         assert_eq!(

@@ -192,22 +192,25 @@ pub fn inputs_of_object(so: &ScaledObject<'_>, settings: &Settings) -> Vec<(usiz
             ),
             Err(_) => (Vec::new(), Vec::new()),
         };
-        out.push((t.index, ProbeInput {
-            address: normalise(address),
-            url: mapped_url(address, settings),
-            query: query.to_owned(),
-            brings_credentials: t.meta("authModes").is_some()
-                || t.meta("authMode").is_some()
-                || custom_headers
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("authorization")),
-            custom_headers,
-            query_parameters: pairs("queryParameters"),
-            namespace: t.meta("namespace").map(str::to_owned),
-            keda_timeout,
-            selectors,
-            bucket_metrics,
-        }));
+        out.push((
+            t.index,
+            ProbeInput {
+                address: normalise(address),
+                url: mapped_url(address, settings),
+                query: query.to_owned(),
+                brings_credentials: t.meta("authModes").is_some()
+                    || t.meta("authMode").is_some()
+                    || custom_headers
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("authorization")),
+                custom_headers,
+                query_parameters: pairs("queryParameters"),
+                namespace: t.meta("namespace").map(str::to_owned),
+                keda_timeout,
+                selectors,
+                bucket_metrics,
+            },
+        ));
     }
     out
 }

@@ -213,8 +213,7 @@ impl Fetch {
                 &self.input,
             );
             match self.get(&url).await {
-                Ok((_, json)) => match steps(&json, from, self.window.step_seconds, chunk.len())
-                {
+                Ok((_, json)) => match steps(&json, from, self.window.step_seconds, chunk.len()) {
                     Some(counted) => {
                         any_ok = true;
                         samples.extend(counted.into_iter().map(|(n, v)| match (shape, n) {
@@ -268,7 +267,11 @@ impl Fetch {
         let a = answer.map_err(|f| format!("{}: {}", f.reason.describe(), f.detail))?;
         let json = a.json();
         if !(200..300).contains(&a.status) {
-            return Err(format!("HTTP {}: {}", a.status, api_error(&a, json.as_ref())));
+            return Err(format!(
+                "HTTP {}: {}",
+                a.status,
+                api_error(&a, json.as_ref())
+            ));
         }
         match json {
             Some(j) => Ok((a, j)),
@@ -351,7 +354,11 @@ mod tests {
         };
         assert_eq!(
             w.chunks(),
-            vec![0..MAX_POINTS, MAX_POINTS..2 * MAX_POINTS, 2 * MAX_POINTS..2 * MAX_POINTS + 5]
+            vec![
+                0..MAX_POINTS,
+                MAX_POINTS..2 * MAX_POINTS,
+                2 * MAX_POINTS..2 * MAX_POINTS + 5
+            ]
         );
         let small = Window {
             start: 0,

@@ -102,7 +102,9 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             }
         }
         for t in &r.spec.triggers {
-            top = top.max(t.threshold.unwrap_or(0.0)).max(t.activation_threshold);
+            top = top
+                .max(t.threshold.unwrap_or(0.0))
+                .max(t.activation_threshold);
         }
     }
     let top = if top > 0.0 { top * 1.1 } else { 1.0 };
@@ -132,10 +134,21 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             let mut segment: Vec<(f64, f64)> = Vec::new();
             let ticks = r.replay.timeline.len();
             for (i, k) in r.replay.timeline.iter().enumerate() {
-                if let Some(v) = k.raw.get(j).copied().flatten().filter(|v| v.is_finite()) {
+                if let Some(v) = k
+                    .raw
+                    .get(t.index)
+                    .copied()
+                    .flatten()
+                    .filter(|v| v.is_finite())
+                {
                     segment.push((minutes(run, i), v));
                 }
-                let breaks = k.raw.get(j).copied().flatten().is_none_or(|v| !v.is_finite());
+                let breaks = k
+                    .raw
+                    .get(t.index)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|v| !v.is_finite());
                 if (breaks || i + 1 == ticks) && !segment.is_empty() {
                     let s = chart.draw_series(LineSeries::new(
                         std::mem::take(&mut segment),
@@ -161,7 +174,11 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             };
             let lines = [
                 (spec.threshold, "threshold", BLACK),
-                (Some(spec.activation_threshold), "activation threshold", RGBColor(128, 128, 128)),
+                (
+                    Some(spec.activation_threshold),
+                    "activation threshold",
+                    RGBColor(128, 128, 128),
+                ),
             ];
             for (value, what, colour) in lines {
                 let Some(v) = value else { continue };

@@ -77,8 +77,7 @@ pub fn json(run: &Run) -> String {
 #[must_use]
 pub fn human(run: &Run, width: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let header = format!(
         "Replay from {} to {}: {} ticks of {}s, KEDA {}.",
         rfc3339_at(run.from),
         rfc3339_at(run.to),
@@ -86,7 +85,8 @@ pub fn human(run: &Run, width: usize) -> String {
         run.window.step_seconds,
         run.keda_version
     );
-    let _ = writeln!(out, "{}.", capitalise(OPEN_LOOP));
+    wrap(&mut out, &header, 0);
+    wrap(&mut out, &format!("{}.", capitalise(OPEN_LOOP)), 0);
     let mut i = 0;
     while i < run.replayed.len() {
         let object = &run.replayed[i].object;
@@ -105,7 +105,7 @@ pub fn human(run: &Run, width: usize) -> String {
     if !run.notes.is_empty() {
         out.push_str("\nNotes:\n");
         for n in &run.notes {
-            let _ = writeln!(out, "  - {n}");
+            wrap(&mut out, &format!("- {n}"), 2);
         }
     }
     out
@@ -122,7 +122,11 @@ fn label(o: &kedalint_rules::ObjectRef) -> String {
     match &o.name {
         Some(n) => format!(
             "{} {}/{n}",
-            if o.kind.is_empty() { "ScaledObject" } else { &o.kind },
+            if o.kind.is_empty() {
+                "ScaledObject"
+            } else {
+                &o.kind
+            },
             o.namespace.as_deref().unwrap_or("default")
         ),
         None => "ScaledObject (trigger snippet)".to_owned(),
@@ -158,23 +162,23 @@ fn story(out: &mut String, r: &Replayed) {
     let _ = writeln!(out, "  {}:", r.variant.as_str());
     if r.variant != VariantKind::Original {
         for c in r.changes.iter().take(4) {
-            let _ = writeln!(out, "    changed {c}");
+            wrap(out, &format!("changed {c}"), 4);
         }
         if r.changes.len() > 4 {
             let _ = writeln!(out, "    … and {} more changes", r.changes.len() - 4);
         }
     }
-    for (j, t) in rep.triggers.iter().enumerate() {
+    for t in &rep.triggers {
         let spec = trigger_spec(r, t.index);
         let zero = rep
             .timeline
             .iter()
-            .filter(|k| k.reported.get(j).copied().flatten() == Some(0.0))
+            .filter(|k| k.reported.get(t.index).copied().flatten() == Some(0.0))
             .count();
         let values: Vec<f64> = rep
             .timeline
             .iter()
-            .filter_map(|k| k.raw.get(j).copied().flatten())
+            .filter_map(|k| k.raw.get(t.index).copied().flatten())
             .filter(|v| v.is_finite())
             .collect();
         let mut line = format!("{} read 0 at {zero} of {ticks} ticks", t.metric);
@@ -192,7 +196,7 @@ fn story(out: &mut String, r: &Replayed) {
             let first = rep
                 .timeline
                 .iter()
-                .find_map(|k| k.errors.get(j).cloned().flatten())
+                .find_map(|k| k.errors.get(t.index).cloned().flatten())
                 .unwrap_or_default();
             let _ = write!(line, "; KEDA got an error at {} ({first})", t.reads.error);
         }
@@ -234,10 +238,7 @@ fn replicas_story(rep: &Replay) -> String {
     };
     let fallback = rep.timeline.iter().filter(|k| k.fallback).count();
     let fallback = match rep.timeline.iter().find(|k| k.fallback) {
-        Some(k) => format!(
-            "; fallback at {fallback} ticks from {}",
-            clock(&k.t)
-        ),
+        Some(k) => format!("; fallback at {fallback} ticks from {}", clock(&k.t)),
         None => String::new(),
     };
     if s.min_replicas == s.max_replicas {
@@ -321,7 +322,7 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
     );
     let mut drawn_queries: Vec<String> = Vec::new();
     for r in group {
-        for (j, t) in r.replay.triggers.iter().enumerate() {
+        for t in &r.replay.triggers {
             let query = t.query.clone().unwrap_or_default();
             if drawn_queries.contains(&query) {
                 continue;
@@ -332,7 +333,13 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                 .replay
                 .timeline
                 .iter()
-                .map(|k| k.raw.get(j).copied().flatten().filter(|v| v.is_finite()))
+                .map(|k| {
+                    k.raw
+                        .get(t.index)
+                        .copied()
+                        .flatten()
+                        .filter(|v| v.is_finite())
+                })
                 .collect();
             let mut lines = Vec::new();
             if let Some(th) = spec.and_then(|s| s.threshold) {
@@ -357,11 +364,17 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                 .chunks(per)
                 .map(|c| {
                     let has = |f: &dyn Fn(&kedalint_rules::replay::Tick) -> bool| c.iter().any(f);
-                    if has(&|k| k.errors.get(j).is_some_and(Option::is_some)) {
+                    if has(&|k| k.errors.get(t.index).is_some_and(Option::is_some)) {
                         'x'
-                    } else if has(&|k| k.raw.get(j).copied().flatten().is_some_and(f64::is_nan)) {
+                    } else if has(&|k| {
+                        k.raw
+                            .get(t.index)
+                            .copied()
+                            .flatten()
+                            .is_some_and(f64::is_nan)
+                    }) {
                         'n'
-                    } else if has(&|k| k.raw.get(j).copied().flatten().is_none()) {
+                    } else if has(&|k| k.raw.get(t.index).copied().flatten().is_none()) {
                         'e'
                     } else {
                         ' '
@@ -408,7 +421,12 @@ fn clock_of(t: i64) -> String {
 /// A bar chart: each column the highest value of `per` ticks, `height` rows, horizontal lines
 /// (threshold `-`, activation `.`) where no bar covers them. A gutter of 8 holds the scale.
 #[must_use]
-pub fn chart(values: &[Option<f64>], per: usize, height: usize, lines: &[(f64, char)]) -> Vec<String> {
+pub fn chart(
+    values: &[Option<f64>],
+    per: usize,
+    height: usize,
+    lines: &[(f64, char)],
+) -> Vec<String> {
     let cols: Vec<Option<f64>> = values
         .chunks(per.max(1))
         .map(|c| c.iter().flatten().copied().reduce(f64::max))
@@ -423,7 +441,11 @@ pub fn chart(values: &[Option<f64>], per: usize, height: usize, lines: &[(f64, c
     // Row r (0 = bottom) covers values above top·r/height; a bar fills the rows its value reaches.
     let level = |v: f64| -> usize {
         let l = (v / top * height as f64).round();
-        if l <= 0.0 { 0 } else { (l as usize).min(height) }
+        if l <= 0.0 {
+            0
+        } else {
+            (l as usize).min(height)
+        }
     };
     let mut rows = Vec::new();
     for r in (1..=height).rev() {
@@ -461,7 +483,13 @@ mod tests {
         let rows = chart(&v, 1, 4, &[(1.0, '-')]);
         assert_eq!(
             rows,
-            vec!["     2 |  #", "       |  #", "       |-##-", "       | ##", "     0 +----"]
+            vec![
+                "     2 |  #",
+                "       |  #",
+                "       |-##-",
+                "       | ##",
+                "     0 +----"
+            ]
         );
     }
 
