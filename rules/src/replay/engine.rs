@@ -51,18 +51,15 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
             })
             .collect();
         for r in &mut reads {
-            count(&mut r.reads, samples[r.index.min(samples.len() - 1)]);
+            if let Some(sample) = samples.get(r.index) {
+                count(&mut r.reads, sample);
+            }
         }
         let tick = run.tick(i, &samples);
         if tick.active {
             summary.active_ticks += 1;
         }
-        if spec
-            .triggers
-            .iter()
-            .zip(&tick.reported)
-            .any(|(t, v)| t.replayable && *v == Some(0.0))
-        {
+        if tick.reported.contains(&Some(0.0)) {
             summary.reads_zero += 1;
         }
         if tick.replicas != previous {
@@ -211,7 +208,7 @@ impl<'s> Run<'s> {
         }
         let after_keda = self.replicas;
         let mut hpa_reason = None;
-        let mut desired = self.replicas;
+        let mut desired = None;
         if hpa_sync {
             let metrics = self.hpa_metrics(now, &reads);
             let pods = Pods {
@@ -220,17 +217,19 @@ impl<'s> Run<'s> {
                 ready: self.ready(now),
             };
             let d = self.state.sync(now, pods, &metrics, &self.hpa);
-            desired = d.desired;
             if pods.spec > 0 {
+                desired = Some(d.desired);
                 hpa_reason = Some(d.reason);
             }
             if d.replicas != self.replicas {
                 self.set_replicas(now, d.replicas);
             }
         }
-        if keda_reason.is_some() && after_keda != before {
-            desired = after_keda.max(desired.min(self.replicas));
-        }
+        let desired = desired.unwrap_or(if after_keda == before {
+            self.replicas
+        } else {
+            after_keda
+        });
 
         let in_fallback = |j: usize| -> bool {
             spec.fallback.is_some()
@@ -241,12 +240,8 @@ impl<'s> Run<'s> {
         let mut raw = Vec::with_capacity(reads.len());
         let mut fallback = false;
         for (j, r) in reads.iter().enumerate() {
-            let Some(r) = r else {
-                raw.push(None);
-                reported.push(None);
-                errors.push(None);
-                continue;
-            };
+            // Only the replayable triggers, in the order of `Replay::triggers`.
+            let Some(r) = r else { continue };
             raw.push(r.raw);
             match &r.milli {
                 Ok(m) => {
@@ -268,7 +263,14 @@ impl<'s> Run<'s> {
                 }
             }
         }
-        let reason = self.reason(now, &reads, before, after_keda, keda_reason, hpa_reason);
+        let reason = self.reason(
+            keda_poll,
+            &reads,
+            before,
+            after_keda,
+            keda_reason,
+            hpa_reason,
+        );
         Tick {
             t: rfc3339(now),
             raw,
@@ -526,7 +528,7 @@ impl<'s> Run<'s> {
     /// One sentence for the tick.
     fn reason(
         &self,
-        now: i64,
+        keda_poll: bool,
         reads: &[Option<Read>],
         before: i64,
         after_keda: i64,
@@ -535,24 +537,28 @@ impl<'s> Run<'s> {
     ) -> String {
         let keda_changed = after_keda != before;
         let hpa_changed = self.replicas != after_keda;
-        match (keda, hpa) {
+        let read = self.read_story(reads);
+        let decided = match (keda, hpa) {
             (Some(k), Some(h)) if keda_changed && hpa_changed => format!("{k}; {h}"),
             (Some(k), _) if keda_changed => k,
             (_, Some(h)) => h,
             (k, None) => {
-                let read = self.read_story(reads);
-                let state = k.unwrap_or_else(|| {
-                    if self.replicas == 0 {
-                        format!("not active: stays at 0 (at {})", clock(now))
-                    } else {
-                        format!("stays at {}", self.replicas)
-                    }
+                let r = self.replicas;
+                let state = k.unwrap_or_else(|| match (keda_poll, self.active) {
+                    (true, true) => format!("KEDA: active: stays at {r}"),
+                    (true, false) => format!("KEDA: not active: stays at {r}"),
+                    (false, _) if r == 0 => "stays at 0 until KEDA's next poll".to_owned(),
+                    (false, _) => format!("stays at {r} until the HPA's next sync"),
                 });
-                match read {
+                return match read {
                     Some(r) => format!("{r}; {state}"),
                     None => state,
-                }
+                };
             }
+        };
+        match read {
+            Some(r) => format!("{r}; {decided}"),
+            None => decided,
         }
     }
 
@@ -564,10 +570,16 @@ impl<'s> Run<'s> {
             let t = &self.spec.triggers[j];
             let text = match (&r.milli, r.zero_because) {
                 (Ok(_), Some(why)) => format!("{why}: read as 0 (ignoreNullValues)"),
-                (Err(e), _) => format!("KEDA error: {e}"),
+                (Err(e), _) => match self.spec.fallback {
+                    Some(fb) if self.failures[j] > fb.failure_threshold => format!(
+                        "KEDA error: {e}; fallback after {} failures (failureThreshold {})",
+                        self.failures[j], fb.failure_threshold
+                    ),
+                    _ => format!("KEDA error: {e}"),
+                },
                 (Ok(m), None) if r.raw.is_some_and(f64::is_nan) => format!(
-                    "query returned NaN: KEDA {} hands on {}m",
-                    self.options.keda_version, m
+                    "query returned NaN: KEDA {} hands it on as {m}m",
+                    self.options.keda_version
                 ),
                 _ => return None,
             };
@@ -605,6 +617,17 @@ impl<'s> Run<'s> {
                 Some(_) => "the HPA follows behavior, with the API server's defaults for the fields left out".to_owned(),
             },
         ];
+        for (what, period) in [
+            ("KEDA polls", i64::from(spec.polling_interval)),
+            ("the HPA syncs", self.sync_period),
+        ] {
+            if period < self.step {
+                notes.push(format!(
+                    "{what} every {period}s but the history has one sample every {}s: the replay runs it once per tick",
+                    self.step
+                ));
+            }
+        }
         if !o.keda_version.at_least(2, 20) {
             notes.push(format!(
                 "KEDA {} passes a NaN result through as int64(NaN×1000), which is -9223372036854775808m on amd64 (the model's assumption; 0 on arm64)",
@@ -624,6 +647,12 @@ impl<'s> Run<'s> {
                 t.not_replayable_reason
                     .as_deref()
                     .unwrap_or("not replayable")
+            ));
+        }
+        if let Some(m) = &spec.scaling_modifiers {
+            notes.push(format!(
+                "scalingModifiers: the HPA gets one metric, {COMPOSITE_METRIC} = {} against target {} ({:?}); KEDA is active when it is above {}",
+                m.formula, m.target, m.metric_type, m.activation_target
             ));
         }
         if spec

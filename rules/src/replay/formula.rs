@@ -283,6 +283,11 @@ const SYMBOLS: &[&str] = &[
     "&&", "||", "<=", ">=", "==", "!=", "+", "-", "*", "/", "(", ")", "<", ">", "?", ":", ",", "!",
 ];
 
+/// expr operators the replay does not evaluate, named in the refusal.
+const UNSUPPORTED: &[&str] = &[
+    "??", "?.", "**", "..", "%", "^", "[", "]", "{", "}", "'", "\"", "#", ".",
+];
+
 fn lex(text: &str) -> Result<Vec<Token>, String> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -320,6 +325,8 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
                 .unwrap_or(rest.len());
             out.push(Token::Ident(rest[..end].to_owned()));
             rest = &rest[end..];
+        } else if let Some(op) = UNSUPPORTED.iter().find(|s| rest.starts_with(**s)) {
+            return Err(format!("uses `{op}`, which the replay does not evaluate"));
         } else if let Some(sym) = SYMBOLS.iter().find(|s| rest.starts_with(**s)) {
             out.push(Token::Sym(sym));
             rest = &rest[sym.len()..];
@@ -387,65 +394,54 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn or(&mut self) -> Result<Expr, String> {
-        let mut e = self.and()?;
-        while self.peek_sym("||") || self.peek_word("or") {
+    /// One left-associative level: operands from `next`, joined by the operators in `ops`
+    /// (symbols or words).
+    fn level(
+        &mut self,
+        ops: &[(&str, Op)],
+        next: fn(&mut Self) -> Result<Expr, String>,
+    ) -> Result<Expr, String> {
+        let mut e = next(self)?;
+        loop {
+            let op = match self.tokens.get(self.pos) {
+                Some(Token::Sym(t)) => ops.iter().find(|(o, _)| o == t),
+                Some(Token::Ident(t)) => ops.iter().find(|(o, _)| o == t),
+                _ => None,
+            };
+            let Some(&(_, op)) = op else {
+                return Ok(e);
+            };
             self.pos += 1;
-            e = Expr::Bin(Op::Or, Box::new(e), Box::new(self.and()?));
+            e = Expr::Bin(op, Box::new(e), Box::new(next(self)?));
         }
-        Ok(e)
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        self.level(&[("||", Op::Or), ("or", Op::Or)], Self::and)
     }
 
     fn and(&mut self) -> Result<Expr, String> {
-        let mut e = self.comparison()?;
-        while self.peek_sym("&&") || self.peek_word("and") {
-            self.pos += 1;
-            e = Expr::Bin(Op::And, Box::new(e), Box::new(self.comparison()?));
-        }
-        Ok(e)
+        self.level(&[("&&", Op::And), ("and", Op::And)], Self::comparison)
     }
 
     fn comparison(&mut self) -> Result<Expr, String> {
-        let mut e = self.additive()?;
-        loop {
-            let op = match self.tokens.get(self.pos) {
-                Some(Token::Sym("<")) => Op::Lt,
-                Some(Token::Sym("<=")) => Op::Le,
-                Some(Token::Sym(">")) => Op::Gt,
-                Some(Token::Sym(">=")) => Op::Ge,
-                Some(Token::Sym("==")) => Op::Eq,
-                Some(Token::Sym("!=")) => Op::Ne,
-                _ => return Ok(e),
-            };
-            self.pos += 1;
-            e = Expr::Bin(op, Box::new(e), Box::new(self.additive()?));
-        }
+        let ops = [
+            ("<", Op::Lt),
+            ("<=", Op::Le),
+            (">", Op::Gt),
+            (">=", Op::Ge),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+        ];
+        self.level(&ops, Self::additive)
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
-        let mut e = self.multiplicative()?;
-        loop {
-            let op = match self.tokens.get(self.pos) {
-                Some(Token::Sym("+")) => Op::Add,
-                Some(Token::Sym("-")) => Op::Sub,
-                _ => return Ok(e),
-            };
-            self.pos += 1;
-            e = Expr::Bin(op, Box::new(e), Box::new(self.multiplicative()?));
-        }
+        self.level(&[("+", Op::Add), ("-", Op::Sub)], Self::multiplicative)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
-        let mut e = self.unary()?;
-        loop {
-            let op = match self.tokens.get(self.pos) {
-                Some(Token::Sym("*")) => Op::Mul,
-                Some(Token::Sym("/")) => Op::Div,
-                _ => return Ok(e),
-            };
-            self.pos += 1;
-            e = Expr::Bin(op, Box::new(e), Box::new(self.unary()?));
-        }
+        self.level(&[("*", Op::Mul), ("/", Op::Div)], Self::unary)
     }
 
     fn unary(&mut self) -> Result<Expr, String> {

@@ -194,7 +194,7 @@ pub(crate) fn proposal(metric: &MetricRead, u: i64, pods: Pods, cfg: &HpaConfig)
 
 /// Go's `int32(f)` on amd64 (CVTTSD2SL): truncation, and MinInt32 for NaN or out of range.
 fn go_int32(f: f64) -> i64 {
-    if f.is_nan() || f >= 2_147_483_648.0 || f < -2_147_483_648.0 {
+    if !(-2_147_483_648.0..2_147_483_648.0).contains(&f) {
         MIN_INT32
     } else {
         f as i64
@@ -203,10 +203,12 @@ fn go_int32(f: f64) -> i64 {
 
 /// A proposal as printed: the integer, with a word when a conversion changed it.
 fn shown(p: i64, exact: f64) -> String {
-    if (p as f64 - exact).abs() < 0.5 || !exact.is_finite() && p == MAX_INT32 {
+    if (p as f64 - exact).abs() < 0.5 {
         p.to_string()
+    } else if p == MAX_INT32 {
+        format!("{p} (capped at MaxInt32)")
     } else {
-        format!("{p} (int32 conversion of {exact:e})")
+        format!("{p} (int32 overflow of {exact:.3e} on amd64)")
     }
 }
 
@@ -227,7 +229,8 @@ pub(crate) struct HpaState {
 pub(crate) struct Decision {
     /// The replica count after the sync.
     pub(crate) replicas: i64,
-    /// What the HPA asked for (equals `replicas` unless nothing was decided).
+    /// The metrics' proposal before stabilization and limits (the replica count when the sync
+    /// computed none).
     pub(crate) desired: i64,
     pub(crate) reason: String,
 }
@@ -329,7 +332,7 @@ impl HpaState {
         }
         Decision {
             replicas: d,
-            desired: d,
+            desired: raw,
             reason: format!("HPA: {proposal_text}{how}"),
         }
     }

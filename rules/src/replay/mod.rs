@@ -184,7 +184,8 @@ impl Default for ReplayOptions {
 /// The replay of one object (DESIGN.md's replay JSON: `triggers`, `summary`, `timeline`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Replay {
-    /// Per trigger, what Prometheus returned over the window.
+    /// Per replayable trigger, in `spec.triggers` order, what Prometheus returned over the window.
+    /// The tick arrays (`raw`, `reported`, `errors`) follow this order.
     pub triggers: Vec<TriggerReads>,
     /// Totals over the window.
     pub summary: Summary,
@@ -245,21 +246,22 @@ pub struct Summary {
 pub struct Tick {
     /// RFC 3339 UTC.
     pub t: String,
-    /// Per trigger: what Prometheus returned (None: empty or not one value). NaN and ±Inf are
-    /// serialized as the strings "NaN", "+Inf", "-Inf".
+    /// Per entry of [`Replay::triggers`] (the replayable triggers, in order): what Prometheus
+    /// returned (None: empty or not one value). NaN and ±Inf are serialized as the strings "NaN",
+    /// "+Inf", "-Inf".
     #[serde(serialize_with = "floats")]
     pub raw: Vec<Option<f64>>,
-    /// Per trigger: what KEDA hands the HPA (None: an error, or a trigger the replay cannot read).
+    /// Per entry of [`Replay::triggers`]: what KEDA hands the HPA (None: an error).
     #[serde(serialize_with = "floats")]
     pub reported: Vec<Option<f64>>,
-    /// Per trigger: KEDA's error text, if any.
+    /// Per entry of [`Replay::triggers`]: KEDA's error text, if any.
     pub errors: Vec<Option<String>>,
     /// KEDA counted the object active at its last poll.
     pub active: bool,
     /// Some trigger was past its fallback `failureThreshold`.
     pub fallback: bool,
-    /// What the deciding controller asked for at this tick (the HPA's proposal after
-    /// stabilization and limits, or KEDA's target), or the replicas when nobody decided.
+    /// What was asked for at this tick: at an HPA sync, the metrics' proposal (max over metrics)
+    /// before stabilization and rate limits; when KEDA scaled, KEDA's target; else the replicas.
     pub desired: i64,
     /// Spec replicas after the tick.
     pub replicas: i64,

@@ -32,6 +32,7 @@ pub(crate) fn count(reads: &mut Reads, sample: &Sample) {
 /// KEDA's read of `sample` for `trigger` under `version`.
 pub(crate) fn read(sample: &Sample, trigger: &TriggerSpec, version: KedaVersion) -> Read {
     let query = trigger.query.as_deref().unwrap_or("");
+    // The scaler returns 0 for a null read, and activation compares that 0 like any value.
     let null = |raw: Option<f64>, why: &'static str, err: String| Read {
         raw,
         milli: if trigger.ignore_null_values {
@@ -39,7 +40,7 @@ pub(crate) fn read(sample: &Sample, trigger: &TriggerSpec, version: KedaVersion)
         } else {
             Err(err)
         },
-        active: false,
+        active: trigger.ignore_null_values && 0.0 > trigger.activation_threshold,
         zero_because: Some(why),
     };
     let error = |raw: Option<f64>, err: String| Read {
@@ -97,7 +98,7 @@ pub(crate) fn to_milli(x: f64, version: KedaVersion) -> i64 {
 pub(crate) fn go_int64(f: f64) -> i64 {
     // 2^63 is exactly representable; every float below it in magnitude truncates into range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_nan() || f >= LIMIT || f < -LIMIT {
+    if !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f as i64

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::keda::{is_json_number, parse_go_bool};
-use crate::model::{ScaledObject, Trigger, parse_yaml_int};
+use crate::model::{ScaledObject, Trigger};
+use crate::rules::scaling::int_of;
 use crate::source::{Node, ScalarType};
 
 use super::NotReplayable;
@@ -270,14 +271,6 @@ impl ReplaySpec {
             scaling_modifiers,
             triggers,
         })
-    }
-}
-
-/// An integer scalar (`5`, `0x10`).
-fn int_of(node: &Node) -> Option<i64> {
-    match node.scalar_type()? {
-        ScalarType::Int => parse_yaml_int(node.as_str()?),
-        _ => None,
     }
 }
 
@@ -550,11 +543,8 @@ fn read_modifiers(
         .filter(|t| !matches!(t.trigger_type.as_str(), "cpu" | "memory"))
         .filter_map(|t| t.name.as_deref())
         .collect();
-    let compiled = Formula::compile(formula, &names).map_err(|why| {
-        NotReplayable::new(format!(
-            "scalingModifiers formula {formula:?} {why}, which the replay does not evaluate"
-        ))
-    })?;
+    let compiled = Formula::compile(formula, &names)
+        .map_err(|why| NotReplayable::new(format!("scalingModifiers formula {formula:?} {why}")))?;
     for name in compiled.names() {
         let Some(t) = triggers.iter().find(|t| t.name.as_deref() == Some(name)) else {
             continue;
