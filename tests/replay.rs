@@ -381,7 +381,10 @@ fn the_plot_is_well_formed_svg_with_every_series_named() {
             "no legend entry {label:?} in {texts:?}"
         );
     }
-    assert!(texts.iter().any(|t| t.contains("open loop")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.to_lowercase().contains("open loop")),
+        "{texts:?}"
+    );
     // One polyline per run of values of the fixed metric (three load tests), two step lines
     // of replicas, two dashed thresholds drawn as segments: at least 5 polylines.
     let lines = doc

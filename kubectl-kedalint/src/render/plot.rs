@@ -6,9 +6,11 @@ use plotters::prelude::*;
 use kedalint_probe::range::rfc3339_at;
 
 use super::replay::number;
-use crate::replay::{OPEN_LOOP, Replayed, Run};
+use crate::replay::{Replayed, Run};
 
 const WIDTH: u32 = 1000;
+/// The open-loop assumption in a line that fits the picture's width.
+const OPEN_LOOP_SHORT: &str = "Open loop: the replicas the controllers would have requested for this metric history, not the load that would have followed.";
 const PANEL: u32 = 320;
 /// One colour per variant (original, fixed, what-if), then per further trigger.
 const COLOURS: [RGBColor; 6] = [
@@ -32,18 +34,22 @@ pub fn svg(run: &Run) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut text, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (caption, body) = root.split_vertically(40);
-        caption
-            .draw_text(
-                &format!(
-                    "kedalint replay {} to {}, KEDA {}. {OPEN_LOOP}.",
-                    rfc3339_at(run.from),
-                    rfc3339_at(run.to),
-                    run.keda_version
-                ),
-                &("sans-serif", 11).into_font().color(&BLACK),
-                (10, 14),
-            )
-            .map_err(|e| e.to_string())?;
+        let font = ("sans-serif", 12).into_font().color(&BLACK);
+        let lines = [
+            format!(
+                "kedalint replay {} to {}, a tick every {}s, KEDA {}.",
+                rfc3339_at(run.from),
+                rfc3339_at(run.to),
+                run.window.step_seconds,
+                run.keda_version
+            ),
+            OPEN_LOOP_SHORT.to_owned(),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            caption
+                .draw_text(line, &font, (10, 6 + 16 * i32::try_from(i).unwrap_or(0)))
+                .map_err(|e| e.to_string())?;
+        }
         let panels = body.split_evenly((groups.len() * 2, 1));
         for (g, group) in groups.iter().enumerate() {
             metric_panel(&panels[2 * g], run, group).map_err(|e| e.to_string())?;
@@ -107,7 +113,8 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
                 .max(t.activation_threshold);
         }
     }
-    let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+    // Headroom above the highest value for the legend box.
+    let top = if top > 0.0 { top * 1.5 } else { 1.0 };
     let mut chart = ChartBuilder::on(area)
         .caption(
             format!("{}: what Prometheus returned per tick", name(group[0])),
@@ -136,7 +143,7 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             for (i, k) in r.replay.timeline.iter().enumerate() {
                 if let Some(v) = k
                     .raw
-                    .get(t.index)
+                    .get(j)
                     .copied()
                     .flatten()
                     .filter(|v| v.is_finite())
@@ -145,7 +152,7 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
                 }
                 let breaks = k
                     .raw
-                    .get(t.index)
+                    .get(j)
                     .copied()
                     .flatten()
                     .is_none_or(|v| !v.is_finite());

@@ -78,7 +78,7 @@ pub fn json(run: &Run) -> String {
 pub fn human(run: &Run, width: usize) -> String {
     let mut out = String::new();
     let header = format!(
-        "Replay from {} to {}: {} ticks of {}s, KEDA {}.",
+        "Replay {} → {}: {} ticks of {}s, KEDA {}.",
         rfc3339_at(run.from),
         rfc3339_at(run.to),
         run.window.ticks,
@@ -168,17 +168,17 @@ fn story(out: &mut String, r: &Replayed) {
             let _ = writeln!(out, "    … and {} more changes", r.changes.len() - 4);
         }
     }
-    for t in &rep.triggers {
+    for (j, t) in rep.triggers.iter().enumerate() {
         let spec = trigger_spec(r, t.index);
         let zero = rep
             .timeline
             .iter()
-            .filter(|k| k.reported.get(t.index).copied().flatten() == Some(0.0))
+            .filter(|k| k.reported.get(j).copied().flatten() == Some(0.0))
             .count();
         let values: Vec<f64> = rep
             .timeline
             .iter()
-            .filter_map(|k| k.raw.get(t.index).copied().flatten())
+            .filter_map(|k| k.raw.get(j).copied().flatten())
             .filter(|v| v.is_finite())
             .collect();
         let mut line = format!("{} read 0 at {zero} of {ticks} ticks", t.metric);
@@ -190,13 +190,13 @@ fn story(out: &mut String, r: &Replayed) {
             );
         }
         if t.reads.nan > 0 {
-            let _ = write!(line, "; NaN at {}", t.reads.nan);
+            let _ = write!(line, "; it returned NaN at {} instants", t.reads.nan);
         }
         if t.reads.error > 0 {
             let first = rep
                 .timeline
                 .iter()
-                .find_map(|k| k.errors.get(t.index).cloned().flatten())
+                .find_map(|k| k.errors.get(j).cloned().flatten())
                 .unwrap_or_default();
             let _ = write!(line, "; KEDA got an error at {} ({first})", t.reads.error);
         }
@@ -255,7 +255,7 @@ fn replicas_story(rep: &Replay) -> String {
             last = k.replicas;
         }
     }
-    let shown = 8;
+    let shown = 10;
     let mut text = format!(
         "{active}{fallback}; the replicas went {}",
         first_replicas(rep)
@@ -322,7 +322,7 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
     );
     let mut drawn_queries: Vec<String> = Vec::new();
     for r in group {
-        for t in &r.replay.triggers {
+        for (j, t) in r.replay.triggers.iter().enumerate() {
             let query = t.query.clone().unwrap_or_default();
             if drawn_queries.contains(&query) {
                 continue;
@@ -335,7 +335,7 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                 .iter()
                 .map(|k| {
                     k.raw
-                        .get(t.index)
+                        .get(j)
                         .copied()
                         .flatten()
                         .filter(|v| v.is_finite())
@@ -364,17 +364,17 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                 .chunks(per)
                 .map(|c| {
                     let has = |f: &dyn Fn(&kedalint_rules::replay::Tick) -> bool| c.iter().any(f);
-                    if has(&|k| k.errors.get(t.index).is_some_and(Option::is_some)) {
+                    if has(&|k| k.errors.get(j).is_some_and(Option::is_some)) {
                         'x'
                     } else if has(&|k| {
                         k.raw
-                            .get(t.index)
+                            .get(j)
                             .copied()
                             .flatten()
                             .is_some_and(f64::is_nan)
                     }) {
                         'n'
-                    } else if has(&|k| k.raw.get(t.index).copied().flatten().is_none()) {
+                    } else if has(&|k| k.raw.get(j).copied().flatten().is_none()) {
                         'e'
                     } else {
                         ' '
