@@ -141,13 +141,7 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             let mut segment: Vec<(f64, f64)> = Vec::new();
             let ticks = r.replay.timeline.len();
             for (i, k) in r.replay.timeline.iter().enumerate() {
-                if let Some(v) = k
-                    .raw
-                    .get(j)
-                    .copied()
-                    .flatten()
-                    .filter(|v| v.is_finite())
-                {
+                if let Some(v) = k.raw.get(j).copied().flatten().filter(|v| v.is_finite()) {
                     segment.push((minutes(run, i), v));
                 }
                 let breaks = k

@@ -151,7 +151,7 @@ fn clock(t: &str) -> &str {
     t.get(11..19).unwrap_or(t)
 }
 
-fn trigger_spec<'a>(r: &'a Replayed, index: usize) -> Option<&'a TriggerSpec> {
+fn trigger_spec(r: &Replayed, index: usize) -> Option<&TriggerSpec> {
     r.spec.triggers.iter().find(|t| t.index == index)
 }
 
@@ -333,13 +333,7 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                 .replay
                 .timeline
                 .iter()
-                .map(|k| {
-                    k.raw
-                        .get(j)
-                        .copied()
-                        .flatten()
-                        .filter(|v| v.is_finite())
-                })
+                .map(|k| k.raw.get(j).copied().flatten().filter(|v| v.is_finite()))
                 .collect();
             let mut lines = Vec::new();
             if let Some(th) = spec.and_then(|s| s.threshold) {
@@ -366,13 +360,7 @@ fn charts(out: &mut String, run: &Run, group: &[&Replayed], width: usize) {
                     let has = |f: &dyn Fn(&kedalint_rules::replay::Tick) -> bool| c.iter().any(f);
                     if has(&|k| k.errors.get(j).is_some_and(Option::is_some)) {
                         'x'
-                    } else if has(&|k| {
-                        k.raw
-                            .get(j)
-                            .copied()
-                            .flatten()
-                            .is_some_and(f64::is_nan)
-                    }) {
+                    } else if has(&|k| k.raw.get(j).copied().flatten().is_some_and(f64::is_nan)) {
                         'n'
                     } else if has(&|k| k.raw.get(j).copied().flatten().is_none()) {
                         'e'
