@@ -49,6 +49,21 @@ fn replay(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, Strin
     )
 }
 
+/// The README's example object, `examples/inference-p95-latency.yaml`.
+fn example() -> String {
+    let path = workspace().join("examples/inference-p95-latency.yaml");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+/// Replays the README's example from `from` to `to` minutes after T0 in human format, with
+/// `more` flags; returns the exit code, stdout and stderr.
+fn replay_example(dir: &Path, from: i64, to: i64, more: &[&str]) -> (i32, String, String) {
+    let (example, from, to) = (example(), at(from), at(to));
+    let mut args = vec![example.as_str(), "--from", &from, "--to", &to];
+    args.extend_from_slice(more);
+    replay(dir, &args, None)
+}
+
 /// Runs a replay from `from` to `to` minutes after T0 with `--format json`; returns the JSON.
 fn replay_json(dir: &Path, file: &str, from: i64, to: i64, more: &[&str]) -> Value {
     let (from, to) = (at(from), at(to));
@@ -108,14 +123,7 @@ fn the_readme_object_never_scales_and_its_fixed_variant_scales_with_each_load_te
         return;
     };
     let dir = workdir(&prom.url(), "");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let json = replay_json(
-        dir.path(),
-        example.to_str().expect("utf-8 path"),
-        0,
-        60,
-        &["--with-fixes"],
-    );
+    let json = replay_json(dir.path(), &example(), 0, 60, &["--with-fixes"]);
     assert_eq!(json["kind"], "replay");
     assert_eq!(json["step_seconds"], 15);
     assert_eq!(json["keda_version"], "2.20");
@@ -171,20 +179,7 @@ fn the_human_report_tells_the_story_with_the_users_numbers_and_a_chart() {
         return;
     };
     let dir = workdir(&prom.url(), "");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let (from, to) = (at(0), at(60));
-    let (code, stdout, stderr) = replay(
-        dir.path(),
-        &[
-            example.to_str().expect("utf-8"),
-            "--from",
-            &from,
-            "--to",
-            &to,
-            "--with-fixes",
-        ],
-        None,
-    );
+    let (code, stdout, stderr) = replay_example(dir.path(), 0, 60, &["--with-fixes"]);
     assert_eq!(code, 0, "{stderr}");
     // Sentences are wrapped at 80 columns: compare with the line breaks taken out.
     let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -320,10 +315,9 @@ fn a_what_if_edit_replays_beside_the_original_with_its_own_history() {
         return;
     };
     let dir = workdir(&prom.url(), "");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
     let json = replay_json(
         dir.path(),
-        example.to_str().expect("utf-8"),
+        &example(),
         0,
         60,
         &[
@@ -351,11 +345,10 @@ fn the_plot_is_well_formed_svg_with_every_series_named() {
         return;
     };
     let dir = workdir(&prom.url(), "");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
     let svg_path = dir.path().join("replay.svg");
     replay_json(
         dir.path(),
-        example.to_str().expect("utf-8"),
+        &example(),
         0,
         60,
         &["--with-fixes", "--plot", svg_path.to_str().expect("utf-8")],
@@ -443,18 +436,7 @@ fn a_prometheus_that_never_answers_ends_the_replay_with_exit_2_naming_the_timeou
         )
     }));
     let dir = workdir(&format!("http://{silent}"), "  timeout: 1s\n");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let (code, stdout, stderr) = replay(
-        dir.path(),
-        &[
-            example.to_str().expect("utf-8"),
-            "--from",
-            &at(0),
-            "--to",
-            &at(10),
-        ],
-        None,
-    );
+    let (code, stdout, stderr) = replay_example(dir.path(), 0, 10, &[]);
     assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
     assert!(
         stderr.contains("Prometheus answered no trigger's history")
@@ -475,18 +457,7 @@ fn a_prometheus_that_answers_4xx_ends_the_replay_with_exit_2_and_the_status() {
         )
     }));
     let dir = workdir(&format!("http://{refusing}"), "");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let (code, _, stderr) = replay(
-        dir.path(),
-        &[
-            example.to_str().expect("utf-8"),
-            "--from",
-            &at(0),
-            "--to",
-            &at(10),
-        ],
-        None,
-    );
+    let (code, _, stderr) = replay_example(dir.path(), 0, 10, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("HTTP 400: bad_data: invalid parameter"),
@@ -497,18 +468,7 @@ fn a_prometheus_that_answers_4xx_ends_the_replay_with_exit_2_and_the_status() {
 #[test]
 fn from_after_to_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let (code, _, stderr) = replay(
-        dir.path(),
-        &[
-            example.to_str().expect("utf-8"),
-            "--from",
-            &at(30),
-            "--to",
-            &at(0),
-        ],
-        None,
-    );
+    let (code, _, stderr) = replay_example(dir.path(), 30, 0, &[]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("--from 2026-11-12T10:30:00Z is not before --to 2026-11-12T10:00:00Z"),
@@ -536,20 +496,7 @@ fn an_object_without_a_prometheus_trigger_gets_a_note_and_alone_is_exit_2() {
 #[test]
 fn an_object_filter_that_matches_nothing_names_the_objects_there_are() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = workspace().join("examples/inference-p95-latency.yaml");
-    let (code, _, stderr) = replay(
-        dir.path(),
-        &[
-            example.to_str().expect("utf-8"),
-            "--object",
-            "default/nope",
-            "--from",
-            &at(0),
-            "--to",
-            &at(10),
-        ],
-        None,
-    );
+    let (code, _, stderr) = replay_example(dir.path(), 0, 10, &["--object", "default/nope"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("--object default/nope matches none of the ScaledObjects read: default/inference-slo-scaler"),

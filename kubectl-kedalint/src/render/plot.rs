@@ -1,6 +1,7 @@
 //! `replay --plot FILE.svg`: per object, the metric each trigger read against its threshold and
 //! activation threshold, and the replicas, per variant (plotters, SVG backend only).
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use kedalint_probe::range::rfc3339_at;
@@ -115,21 +116,13 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
     }
     // Headroom above the highest value for the legend box.
     let top = if top > 0.0 { top * 1.5 } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("{}: what Prometheus returned per tick", name(group[0])),
-            ("sans-serif", 16),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_end(run), 0.0..top)?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|m| x_label(run, *m))
-        .y_label_formatter(&|v| number(*v))
-        .y_desc("metric")
-        .draw()?;
+    let mut chart = panel(
+        area,
+        run,
+        &format!("{}: what Prometheus returned per tick", name(group[0])),
+        top,
+        "metric",
+    )?;
     let end = x_end(run);
     let mut drawn_thresholds = Vec::new();
     for (vi, r) in group.iter().enumerate() {
@@ -199,13 +192,43 @@ fn metric_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
             }
         }
     }
+    legend(&mut chart)
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A panel over the window's minutes, from 0 to `top`, with the clock on the x axis.
+fn panel<'a, 'b>(
+    area: &'a Area<'b>,
+    run: &Run,
+    caption: &str,
+    top: f64,
+    y_desc: &str,
+) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_end(run), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|m| x_label(run, *m))
+        .y_label_formatter(&|v| number(*v))
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
+}
+
+/// The legend, upper right, over the plot.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> Drawn {
     chart
         .configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE.mix(0.85))
         .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+        .draw()
 }
 
 fn replicas_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
@@ -215,21 +238,13 @@ fn replicas_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("{}: replicas after each tick", name(group[0])),
-            ("sans-serif", 16),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_end(run), 0.0..(top as f64 * 1.1 + 0.5))?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|m| x_label(run, *m))
-        .y_label_formatter(&|v| number(*v))
-        .y_desc("replicas")
-        .draw()?;
+    let mut chart = panel(
+        area,
+        run,
+        &format!("{}: replicas after each tick", name(group[0])),
+        top as f64 * 1.1 + 0.5,
+        "replicas",
+    )?;
     for (vi, r) in group.iter().enumerate() {
         let colour = COLOURS[vi % COLOURS.len()];
         // A step line: the count holds until the next tick.
@@ -248,11 +263,5 @@ fn replicas_panel(area: &Area<'_>, run: &Run, group: &[&Replayed]) -> Drawn {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    legend(&mut chart)
 }
