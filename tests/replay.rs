@@ -215,11 +215,13 @@ fn a_queue_under_average_value_and_under_value_scale_as_their_formulas_say() {
     let query = "sum(queue_ready{queue=\"jobs\"})";
     let object =
         |name, metric_type| queue_object(name, query, metric_type, "").replace("{MIN}", "1");
+    // A cpu-only object beside them is not replayed, with a note; the others still are.
+    let cpu = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: cpu-only\nspec:\n  scaleTargetRef:\n    name: api\n  triggers:\n    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"60\"\n";
     let file = write(
         dir.path(),
         "queue.yaml",
         &format!(
-            "{}---\n{}",
+            "{}---\n{}---\n{cpu}",
             object("by-average", "AverageValue"),
             object("by-value", "Value")
         ),
@@ -227,6 +229,11 @@ fn a_queue_under_average_value_and_under_value_scale_as_their_formulas_say() {
     let json = replay_json(dir.path(), &file, 0, 30, &[]);
     let objects = json["objects"].as_array().expect("objects");
     assert_eq!(objects.len(), 2);
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("default/cpu-only (original) was not replayed"),
+        "{notes}"
+    );
     // The gauge is scraped every 15 s at :05.25; a tick reads the newest scrape, 9.75 s old:
     // 95 at ticks 315..600, 40 at 615..900, 0 otherwise. Threshold 10 (10000m), min 1, max 20.
     //
@@ -501,5 +508,36 @@ fn an_object_filter_that_matches_nothing_names_the_objects_there_are() {
     assert!(
         stderr.contains("--object default/nope matches none of the ScaledObjects read: default/inference-slo-scaler"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_range_vector_query_reads_as_keda_decodes_it_one_series_without_a_value() {
+    let Some(prom) = Backfilled::start(&openmetrics()) else {
+        return;
+    };
+    let dir = workdir(&prom.url(), "");
+    let file = write(
+        dir.path(),
+        "matrix.yaml",
+        &queue_object(
+            "matrix",
+            "queue_ready{queue=\"jobs\"}[1m]",
+            "AverageValue",
+            "",
+        )
+        .replace("{MIN}", "1"),
+    );
+    // A range query cannot evaluate `x[1m]`; the replay counts the series KEDA would decode
+    // (one, without a `value`) and reads each tick as empty: 0 under ignoreNullValues, so the
+    // HPA proposes 0 and stays at minReplicaCount 1.
+    let json = replay_json(dir.path(), &file, 0, 10, &[]);
+    let o = &json["objects"][0];
+    assert_eq!(o["triggers"][0]["reads"]["empty"], 40);
+    assert_eq!(replica_changes(o), vec![(0, 1)]);
+    assert!(
+        json["notes"].to_string().contains("range vector"),
+        "{}",
+        json["notes"]
     );
 }
