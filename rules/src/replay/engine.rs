@@ -33,8 +33,8 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
     let missing = Sample::Error("no sample for this tick in the history".to_owned());
     let mut summary = Summary {
         ticks: options.ticks,
-        min_replicas: run.replicas,
-        max_replicas: run.replicas,
+        min_replicas: i64::MAX,
+        max_replicas: i64::MIN,
         ..Summary::default()
     };
     let mut previous = run.replicas;
@@ -70,7 +70,7 @@ pub fn replay(spec: &ReplaySpec, history: &[TriggerHistory], options: &ReplayOpt
         summary.max_replicas = summary.max_replicas.max(tick.replicas);
         timeline.push(tick);
     }
-    if options.ticks == 0 {
+    if timeline.is_empty() {
         summary.min_replicas = run.replicas;
         summary.max_replicas = run.replicas;
     }
@@ -498,7 +498,13 @@ impl<'s> Run<'s> {
         }
         match &spec.scaling_modifiers {
             Some(modifiers) => {
-                let milli = if metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_))) {
+                // GetScaledObjectMetrics: an error reaches the HPA only when no trigger is in
+                // fallback; otherwise the composite is the fallback value.
+                let failed = metrics.iter().any(|(_, m)| matches!(m, Metric::Err(_)));
+                let fallback = metrics
+                    .iter()
+                    .any(|(_, m)| matches!(m, Metric::Fallback(_)));
+                let milli = if failed && !fallback {
                     Err(format!("metric:{COMPOSITE_METRIC} encountered error"))
                 } else {
                     self.composite(&metrics)

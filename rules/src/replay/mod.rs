@@ -233,9 +233,9 @@ pub struct Summary {
     pub reads_zero: usize,
     /// Ticks where KEDA counted the object active.
     pub active_ticks: usize,
-    /// Lowest replica count over the window.
+    /// Lowest replica count after a tick (the start count when there are no ticks).
     pub min_replicas: i64,
-    /// Highest replica count over the window.
+    /// Highest replica count after a tick (the start count when there are no ticks).
     pub max_replicas: i64,
     /// Ticks where the replica count changed.
     pub scale_events: usize,

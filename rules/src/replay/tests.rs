@@ -996,3 +996,71 @@ fn cached_metrics_give_the_hpa_the_last_polls_value() {
 fn values_of(v: &[f64]) -> Vec<TriggerHistory> {
     one(v.iter().map(|x| Sample::Value(*x)).collect())
 }
+
+#[test]
+fn the_summary_counts_the_timeline() {
+    // Example (a)'s counterfactual from 1: 4, 6, 6. The start count 1 is not a tick's count.
+    let s = spec(json!({"triggers": [prom("q", "0.350", json!({}))]}));
+    let options = ReplayOptions {
+        ticks: 3,
+        start_replicas: Some(1),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &one(vec![Sample::Value(1.87); 3]), &options);
+    let expected = Summary {
+        ticks: 3,
+        reads_zero: 0,
+        active_ticks: 3,
+        min_replicas: 4,
+        max_replicas: 6,
+        scale_events: 2,
+    };
+    assert_eq!(run.summary, expected);
+    let empty = replay(
+        &s,
+        &[],
+        &ReplayOptions {
+            start_replicas: Some(2),
+            ..ReplayOptions::default()
+        },
+    );
+    assert_eq!(
+        (
+            empty.summary.min_replicas,
+            empty.summary.max_replicas,
+            empty.timeline.len()
+        ),
+        (2, 2, 0)
+    );
+}
+
+#[test]
+fn a_formula_over_a_trigger_in_fallback_takes_the_fallback_value() {
+    // KEDA 2.18, target 10 (an integer, so fallback is valid), failureThreshold 0: `b` fails from
+    // the first sync and is past the threshold at once. The composite is the fallback value
+    // 10 × 1000 × 3 = 30000m: ceil(30000 / 10000) = 3 from 1 (ceiling 4).
+    let s = spec(json!({"fallback": {"failureThreshold": 0, "replicas": 3},
+        "advanced": {"scalingModifiers": {"formula": "a + b", "target": "10"}},
+        "triggers": [
+            {"type": "prometheus", "name": "a", "metadata": {"query": "qa", "threshold": "1"}},
+            {"type": "prometheus", "name": "b", "metadata": {"query": "qb", "threshold": "1"}}]}));
+    let history = [
+        TriggerHistory {
+            trigger: 0,
+            samples: vec![Sample::Value(1.0)],
+        },
+        TriggerHistory {
+            trigger: 1,
+            samples: vec![Sample::Multiple(2)],
+        },
+    ];
+    let options = ReplayOptions {
+        ticks: 1,
+        start_replicas: Some(1),
+        keda_version: version("2.18"),
+        ..ReplayOptions::default()
+    };
+    let run = replay(&s, &history, &options);
+    assert_eq!(replicas(&run), [3]);
+    assert!(run.timeline[0].fallback);
+}
