@@ -836,9 +836,7 @@ fn the_seed_an_hpa_reading_zero_is_explained_by_an_empty_1m_window_that_a_wider_
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
-    let Some(prom) =
-        kedalint_tests::live::Prometheus::start_backfilled(&latency_backfill(now - 20))
-    else {
+    let Some(prom) = kedalint_tests::live::Backfilled::start(&latency_backfill(now - 20)) else {
         return;
     };
     let cluster = Cluster {

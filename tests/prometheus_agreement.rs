@@ -11,124 +11,29 @@
 //! .ci/run) turns the skip into a failure.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kedalint_rules::{Settings, lint_text};
+use kedalint_tests::live::Backfilled;
 use serde_json::Value;
 
-const PROMETHEUS: &str = "/usr/bin/prometheus";
-const PROMTOOL: &str = "/usr/bin/promtool";
-
-/// Binaries present, or a visible skip (a failure when CI requires them).
-fn binaries() -> Option<(PathBuf, PathBuf)> {
-    let (p, t) = (PathBuf::from(PROMETHEUS), PathBuf::from(PROMTOOL));
-    if p.is_file() && t.is_file() {
-        return Some((p, t));
-    }
-    let why = format!(
-        "{PROMETHEUS} or {PROMTOOL} is missing (apt-get install -y prometheus); the Prometheus agreement test did not run"
-    );
-    assert!(
-        std::env::var_os("KEDALINT_REQUIRE_PROMETHEUS").is_none(),
-        "KEDALINT_REQUIRE_PROMETHEUS is set but {why}"
-    );
-    eprintln!("SKIPPED: {why}");
-    None
-}
-
-/// A Prometheus child process on a free port, killed on drop.
-struct Prometheus {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The Debian Prometheus serving the backfilled history (`kedalint_tests::live::Backfilled`: the
+/// evaluation interval stays at its 1m default, the step of a subquery written without one).
+struct Prometheus(Backfilled);
 
 impl Prometheus {
-    /// Backfills `openmetrics` into a fresh TSDB and starts Prometheus on it.
-    fn start(prometheus: &Path, promtool: &Path, openmetrics: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = kedalint_tests::live::backfill_tsdb(promtool, openmetrics, dir.path());
-        // No scrape jobs: the data is all backfilled. Evaluation interval left at its 1m default,
-        // the step of a subquery written without one.
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write config");
-        let mut child = Command::new(prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg("--web.listen-address=127.0.0.1:0")
-            .arg("--log.level=info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn prometheus");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            let mut log = String::new();
-            // Keep draining after the address is known, so the child never blocks on a full pipe.
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && line.contains("msg=\"Listening on\"") {
-                    if let Some(addr) = line
-                        .split_whitespace()
-                        .find_map(|w| w.strip_prefix("address="))
-                    {
-                        sent = tx.send(Ok(addr.to_owned())).is_ok();
-                    }
-                } else if !sent {
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            }
-            if !sent {
-                let _ = tx.send(Err(log));
-            }
-        });
-        let mut server = Self {
-            child,
-            address: String::new(),
-            _dir: dir,
-        };
-        server.address = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(a)) => a,
-            Ok(Err(log)) => panic!("prometheus exited before listening:\n{log}"),
-            Err(e) => panic!("no \"Listening on\" line from prometheus: {e}"),
-        };
-        server.wait_ready();
-        server
-    }
-
-    /// Polls `/-/ready` until it answers 200.
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok((200, _)) = http_get(&self.address, "/-/ready") {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("prometheus exited with {status} before it was ready");
-            }
-            assert!(Instant::now() < deadline, "prometheus not ready after 60s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    /// Backfills `openmetrics` and starts Prometheus on it; `None` (a visible skip, a failure in
+    /// CI) without the binaries.
+    fn start(openmetrics: &str) -> Option<Self> {
+        Backfilled::start(openmetrics).map(Self)
     }
 
     /// An instant query at `time` (unix seconds).
     fn query(&self, query: &str, time: u64) -> Value {
         let path = format!("/api/v1/query?query={}&time={time}", urlencode(query));
-        let (status, body) = http_get(&self.address, &path).expect("query prometheus");
+        let (status, body) = http_get(&self.0.addr.to_string(), &path).expect("query prometheus");
         assert_eq!(status, 200, "{query}: HTTP {status}: {body}");
         let v: Value = serde_json::from_str(&body).expect("JSON answer");
         assert_eq!(v["status"], "success", "{query}: {body}");
@@ -421,9 +326,6 @@ const CASES: &[(&str, &str, &[&str])] = &[
 
 #[test]
 fn kedalint_predictions_match_a_real_prometheus() {
-    let Some((prometheus, promtool)) = binaries() else {
-        return;
-    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -433,7 +335,9 @@ fn kedalint_predictions_match_a_real_prometheus() {
     // [3m:2m] subquery holds a single point.
     let end = now / 120 * 120 - 120;
     let at = end - 600 + 97;
-    let server = Prometheus::start(&prometheus, &promtool, &backfill(end));
+    let Some(server) = Prometheus::start(&backfill(end)) else {
+        return;
+    };
     let mut problems = Vec::new();
     for (query, scrape, expected) in CASES {
         let report = lint_text(
@@ -468,15 +372,14 @@ fn kedalint_predictions_match_a_real_prometheus() {
 fn a_short_window_is_empty_only_between_samples_the_way_the_message_says() {
     // "at many instants it holds only one sample": a 90s window at a 60s scrape is empty at some
     // instants and not at others, so the finding is about a real, intermittent failure.
-    let Some((prometheus, promtool)) = binaries() else {
-        return;
-    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
         .as_secs();
     let end = now / 120 * 120 - 120;
-    let server = Prometheus::start(&prometheus, &promtool, &backfill(end));
+    let Some(server) = Prometheus::start(&backfill(end)) else {
+        return;
+    };
     let q = "sum(rate(kl_requests_total{job=\"slow\"}[90s]))";
     let empty_at = |t: u64| {
         answer(&server.query(q, t))

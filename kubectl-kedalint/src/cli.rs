@@ -30,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Lint files, directories or stdin (the default).
     Lint(LintArgs),
+    /// Replay ScaledObjects over a past window of their real Prometheus data: what KEDA and the
+    /// HPA would have done, tick by tick (open loop: the history is what it was).
+    Replay(ReplayArgs),
     /// List every rule.
     Rules,
     /// Print a rule's documentation, e.g. `explain KL202`.
@@ -126,4 +129,65 @@ pub struct LintArgs {
     /// (the report goes to stderr).
     #[arg(long)]
     pub diff: bool,
+}
+
+/// Output formats of `replay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    /// A short story per object and variant, with a terminal chart.
+    Human,
+    /// JSON, `"kind": "replay"`, format version 1 (see DESIGN.md / docs/replay.md).
+    Json,
+}
+
+/// Options of `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Files or directories holding the ScaledObjects; `-` reads stdin. Default: the current
+    /// directory (none with --cluster).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Replay the ScaledObjects of the current kubeconfig context.
+    #[arg(long)]
+    pub cluster: bool,
+    /// Replay only this object: NAMESPACE/NAME, or NAME in any namespace.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub object: Option<String>,
+    /// Start of the window: RFC 3339 (2026-11-12T10:00:00Z) or relative to now (-30m, -2h, now).
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub from: String,
+    /// End of the window (excluded) [default: now].
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Time between ticks, whole seconds: the HPA sync period [default: 15s].
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// KEDA version to replay (X.Y) [default: the newest the rules know, 2.20].
+    #[arg(long, value_name = "X.Y")]
+    pub keda_version: Option<String>,
+    /// Scrape interval to assume when nothing better is known (what --with-fixes fixes against).
+    #[arg(long, value_name = "DURATION")]
+    pub scrape_interval: Option<String>,
+    /// Configuration file [default: .kedalint.yaml found upward from the working directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: ReplayFormat,
+    /// Also draw metric, thresholds and replicas per variant into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Replay beside the original the object after the fixes `--fix` would apply.
+    #[arg(long)]
+    pub with_fixes: bool,
+    /// With --with-fixes (implied), also apply fixes that change scaling behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Replicas at the start of the window [default: minReplicaCount].
+    #[arg(long, value_name = "N")]
+    pub start_replicas: Option<i64>,
+    /// Replay beside the original a what-if edit, e.g.
+    /// `--set 'spec.triggers[0].metadata.query=...'` (repeatable; paths from the object's root).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
 }

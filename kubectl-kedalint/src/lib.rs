@@ -8,6 +8,7 @@ pub mod generate;
 pub mod lsp;
 pub mod online;
 pub mod render;
+pub mod replay;
 pub mod run;
 
 /// Errors that end a run with exit code 2.

@@ -13,6 +13,7 @@ fn main() {
     let result = match &cli.command {
         None => run::lint(&cli.lint, Some(&matches)),
         Some(Command::Lint(args)) => run::lint(args, matches.subcommand_matches("lint")),
+        Some(Command::Replay(args)) => kubectl_kedalint::replay::run(args),
         Some(Command::Rules) => {
             print!("{}", run::rules_table());
             Ok(run::EXIT_OK)

@@ -22,7 +22,7 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// has no text, so JSON output gives `file: null`.
 pub const CLUSTER_PREFIX: &str = "cluster:";
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -40,13 +40,13 @@ fn config(settings: &Settings, progress: Option<Arc<AtomicUsize>>) -> ProbeConfi
 
 /// A progress line on stderr, shown only on a terminal and only once the step has taken more
 /// than 300 ms; cleared when the step ends.
-struct Progress {
+pub(crate) struct Progress {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Progress {
-    fn start(what: String, answered: Arc<AtomicUsize>, enabled: bool) -> Self {
+    pub(crate) fn start(what: String, answered: Arc<AtomicUsize>, enabled: bool) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let thread = enabled.then(|| {
             let done = done.clone();
@@ -214,6 +214,36 @@ pub fn lint_cluster(
         })
         .collect();
     Ok((linted, notes))
+}
+
+/// `replay --cluster`: the ScaledObjects of the current kubeconfig context, each as
+/// `(cluster:<namespace>/<name>, pretty JSON text)`.
+///
+/// # Errors
+/// No kubeconfig, or the API server refuses the reads.
+pub fn cluster_scaled_objects() -> Result<Vec<(String, String)>> {
+    let read = runtime()?.block_on(async {
+        let client = cluster::client().await.map_err(cluster_error)?;
+        tokio::time::timeout(DEADLINE, cluster::read_objects(&client, None))
+            .await
+            .map_err(|_| Error::Usage("the cluster did not answer within 10s".to_owned()))?
+            .map_err(cluster_error)
+    })?;
+    Ok(read
+        .scaled_objects
+        .iter()
+        .map(|v| {
+            let field = |k: &str| {
+                v.pointer(&format!("/metadata/{k}"))
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+            };
+            (
+                format!("{CLUSTER_PREFIX}{}/{}", field("namespace"), field("name")),
+                serde_json::to_string_pretty(v).unwrap_or_default(),
+            )
+        })
+        .collect())
 }
 
 /// Every prometheus trigger's `serverAddress`, also those without a query.

@@ -169,7 +169,18 @@ fn collect(root: &Node, settings: &Settings, out: &mut Vec<ProbeInput>) {
 }
 
 fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInput>) {
-    let so = ScaledObject { object };
+    out.extend(
+        inputs_of_object(&ScaledObject { object }, settings)
+            .into_iter()
+            .map(|(_, i)| i),
+    );
+}
+
+/// The Prometheus triggers of one ScaledObject that name a server and a query, with their index
+/// in `spec.triggers`, read the way KEDA reads their metadata.
+#[must_use]
+pub fn inputs_of_object(so: &ScaledObject<'_>, settings: &Settings) -> Vec<(usize, ProbeInput)> {
+    let mut out = Vec::new();
     for t in so.triggers().iter().filter(|t| t.is_prometheus()) {
         let (Some(address), Some(query)) = (t.meta("serverAddress"), t.meta("query")) else {
             continue;
@@ -216,29 +227,33 @@ fn scaled_object(object: Object<'_>, settings: &Settings, out: &mut Vec<ProbeInp
             ),
             Err(_) => (Vec::new(), Vec::new(), None, Vec::new()),
         };
-        out.push(ProbeInput {
-            address: normalise(address),
-            url: mapped_url(address, settings),
-            query: query.to_owned(),
-            brings_credentials: t.meta("authModes").is_some()
-                || t.meta("authMode").is_some()
-                || custom_headers
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("authorization")),
-            custom_headers,
-            query_parameters: pairs("queryParameters"),
-            namespace: t.meta("namespace").map(str::to_owned),
-            keda_timeout,
-            selectors,
-            bucket_metrics,
-            widened,
-            counter_metrics,
-            uses: vec![TriggerUse {
-                object: so.object.reference(),
-                path: t.metadata_path().key("query").to_string(),
-            }],
-        });
+        out.push((
+            t.index,
+            ProbeInput {
+                address: normalise(address),
+                url: mapped_url(address, settings),
+                query: query.to_owned(),
+                brings_credentials: t.meta("authModes").is_some()
+                    || t.meta("authMode").is_some()
+                    || custom_headers
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("authorization")),
+                custom_headers,
+                query_parameters: pairs("queryParameters"),
+                namespace: t.meta("namespace").map(str::to_owned),
+                keda_timeout,
+                selectors,
+                bucket_metrics,
+                widened,
+                counter_metrics,
+                uses: vec![TriggerUse {
+                    object: so.object.reference(),
+                    path: t.metadata_path().key("query").to_string(),
+                }],
+            },
+        ));
     }
+    out
 }
 
 /// `query` with every range selector (`[1m]`, not subqueries) four times as long: the window a

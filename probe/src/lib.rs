@@ -14,6 +14,7 @@ pub mod cluster_status;
 mod http;
 pub mod inputs;
 mod prometheus;
+pub mod range;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicUsize;
@@ -25,7 +26,9 @@ use kedalint_rules::{Note, parse_server_address};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use inputs::{ProbeInput, TriggerUse, inputs_of_files, inputs_of_nodes, mapped_url};
+pub use inputs::{
+    ProbeInput, TriggerUse, inputs_of_files, inputs_of_nodes, inputs_of_object, mapped_url,
+};
 /// reqwest's resolver types, to implement [`Resolver`] without depending on reqwest directly.
 pub use reqwest::dns;
 

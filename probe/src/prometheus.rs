@@ -49,14 +49,31 @@ impl Shared {
     }
 }
 
-/// The query string KEDA builds: `query`, `time`, then `namespace` unescaped, then the
+/// The query string KEDA builds, at "now": `query`, `time`, then `namespace` unescaped, then the
 /// `queryParameters`.
 fn query_url(base: &str, path: &str, query: &str, input: &ProbeInput) -> String {
-    let mut url = format!(
-        "{base}{path}?query={}&time={}",
-        query_escape(query),
-        query_escape(&rfc3339(SystemTime::now()))
-    );
+    api_url(
+        base,
+        path,
+        query,
+        &[("time", rfc3339(SystemTime::now()))],
+        input,
+    )
+}
+
+/// The query string KEDA builds, with the given time parameters in place of its `time` (an
+/// instant in the past, or a range's `start`, `end` and `step`).
+pub(crate) fn api_url(
+    base: &str,
+    path: &str,
+    query: &str,
+    times: &[(&str, String)],
+    input: &ProbeInput,
+) -> String {
+    let mut url = format!("{base}{path}?query={}", query_escape(query));
+    for (k, v) in times {
+        url.push_str(&format!("&{k}={}", query_escape(v)));
+    }
     if let Some(ns) = &input.namespace {
         url.push_str(&format!("&namespace={ns}"));
     }
@@ -241,23 +258,25 @@ fn job_intervals(yaml: &str) -> BTreeMap<String, Duration> {
         .collect()
 }
 
+/// The API's error text of an answer that is not 2xx (`bad_data: …`), or what the body is.
+pub(crate) fn api_error(a: &Answer, json: Option<&Value>) -> String {
+    json.and_then(|v| {
+        let kind = v
+            .get("errorType")
+            .and_then(Value::as_str)
+            .unwrap_or("error");
+        Some(format!("{kind}: {}", v.get("error")?.as_str()?))
+    })
+    .unwrap_or_else(|| describe_body(a))
+}
+
 /// The shape of a query answer as KEDA decodes it.
 fn outcome(a: &Answer) -> QueryOutcome {
     let json = a.json();
     if !(200..300).contains(&a.status) {
-        let message = json
-            .as_ref()
-            .and_then(|v| {
-                let kind = v
-                    .get("errorType")
-                    .and_then(Value::as_str)
-                    .unwrap_or("error");
-                Some(format!("{kind}: {}", v.get("error")?.as_str()?))
-            })
-            .unwrap_or_else(|| describe_body(a));
         return QueryOutcome::Error {
             status: a.status,
-            message,
+            message: api_error(a, json.as_ref()),
         };
     }
     let Some(data) = json.as_ref().and_then(|v| v.get("data")) else {

@@ -1,5 +1,6 @@
 //! Helpers shared by the workspace-level integration tests.
 
+pub mod history;
 pub mod live;
 
 use std::path::{Path, PathBuf};

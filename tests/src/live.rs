@@ -86,8 +86,7 @@ pub fn escape(s: &str) -> String {
 
 /// The metrics the scrape target serves, `secs` after it started: a counter (+10/s), a growing
 /// histogram with buckets up to 1, a frozen histogram (rate 0: its quantile is NaN), a gauge with
-/// two series, an inference counter labelled `model_name`, and a gauge whose name ends in
-/// `_count` (`demo_connection_count`).
+/// two series, and an inference counter labelled `model_name`.
 #[must_use]
 pub fn metrics(secs: f64) -> String {
     let n = (secs * 10.0).floor();
@@ -115,7 +114,6 @@ pub fn metrics(secs: f64) -> String {
     }
     out.push_str("demo_frozen_seconds_sum 1.4\ndemo_frozen_seconds_count 7\n");
     out.push_str("# TYPE demo_gauge gauge\ndemo_gauge{shard=\"a\"} 1\ndemo_gauge{shard=\"b\"} 2\n");
-    out.push_str("# TYPE demo_connection_count gauge\ndemo_connection_count 3\n");
     out.push_str("# TYPE inference_requests_total counter\n");
     out.push_str(&format!(
         "inference_requests_total{{model_name=\"llama\"}} {n}\n"
@@ -179,8 +177,12 @@ impl Prometheus {
             ),
         )
         .expect("write prometheus.yml");
-        let data = dir.path().join("data");
-        let prom = Self::spawn(&binary, &config, &data, dir);
+        let (child, addr) = spawn(&binary, &config, &dir.path().join("data"));
+        let prom = Self {
+            addr,
+            child,
+            _dir: dir,
+        };
         prom.wait_for("/-/ready", |status, _| status == 200);
         let up = format!("/api/v1/query?query={}", escape("up{job=\"demo\"} == 1"));
         prom.wait_for(&up, |_, body| body.contains("\"value\""));
@@ -194,82 +196,9 @@ impl Prometheus {
         Some(prom)
     }
 
-    /// Spawns Prometheus on `config` and `data`, on a free port read from its log.
-    fn spawn(binary: &Path, config: &Path, data: &Path, dir: tempfile::TempDir) -> Self {
-        let mut child = Command::new(binary)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg("--web.listen-address=127.0.0.1:0")
-            .arg("--log.level=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn prometheus");
-        // Port 0: the real port is in the log line `msg="Listening on" address=127.0.0.1:NNNN`.
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("msg=\"Listening on\"")
-                    && let Some(a) = line.split("address=").nth(1)
-                {
-                    let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_owned());
-                }
-            }
-        });
-        let mut prom = Self {
-            addr: "127.0.0.1:1".parse().expect("addr"),
-            child,
-            _dir: dir,
-        };
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("prometheus logged its address");
-        prom.addr = addr.parse().expect("listen address");
-        prom
-    }
-
-    /// Starts Prometheus on a TSDB backfilled from `openmetrics` with `promtool tsdb
-    /// create-blocks-from openmetrics`, with no scrape jobs: every sample is the test's, at the
-    /// timestamps it chose. `None` when the binaries are missing.
-    #[must_use]
-    pub fn start_backfilled(openmetrics: &str) -> Option<Self> {
-        let binary = prometheus_binary()?;
-        let promtool = binary.with_file_name("promtool");
-        if !promtool.is_file() {
-            assert!(
-                std::env::var("KEDALINT_REQUIRE_PROMETHEUS").as_deref() != Ok("1"),
-                "KEDALINT_REQUIRE_PROMETHEUS=1 but {} is missing",
-                promtool.display()
-            );
-            eprintln!("SKIPPED: {} is missing", promtool.display());
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = backfill_tsdb(&promtool, openmetrics, dir.path());
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
-        let prom = Self::spawn(&binary, &config, &data, dir);
-        prom.wait_for("/-/ready", |status, _| status == 200);
-        Some(prom)
-    }
-
-    /// Polls `target` every 50 ms until `ready` says so (at most 30 s).
+    /// Polls `target` until `ready` says so (at most 30 s).
     fn wait_for(&self, target: &str, ready: impl Fn(u16, &str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some((status, body)) = http_get(self.addr, target)
-                && ready(status, &body)
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus never answered {target} as expected"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(self.addr, target, ready);
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -291,28 +220,114 @@ impl Drop for Prometheus {
     }
 }
 
-/// Writes TSDB blocks from `openmetrics` into `dir/data` with `promtool tsdb
-/// create-blocks-from openmetrics`; returns the data directory.
-///
-/// # Panics
-/// promtool fails.
-#[must_use]
-pub fn backfill_tsdb(promtool: &Path, openmetrics: &str, dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    let om = dir.join("backfill.om");
-    std::fs::write(&om, openmetrics).expect("write openmetrics");
-    let out = Command::new(promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&om)
-        .arg(&data)
-        .output()
-        .expect("run promtool");
-    assert!(
-        out.status.success(),
-        "promtool failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    data
+/// Spawns Prometheus on a free port of 127.0.0.1 and returns it with the address it logged
+/// (port 0: the real port is in the line `msg="Listening on" address=127.0.0.1:NNNN`). The log is
+/// drained for the life of the child, so it never blocks on a full pipe.
+fn spawn(binary: &Path, config: &Path, data: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg("--web.listen-address=127.0.0.1:0")
+        .arg("--log.level=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn prometheus");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("msg=\"Listening on\"")
+                && let Some(a) = line.split("address=").nth(1)
+            {
+                let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("prometheus logged its address");
+    (child, addr.parse().expect("listen address"))
+}
+
+/// A Prometheus serving only backfilled data (no scrape jobs), killed on drop.
+pub struct Backfilled {
+    child: Child,
+    /// Where its HTTP API listens.
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Backfilled {
+    /// Writes `openmetrics` into a fresh TSDB with `promtool tsdb create-blocks-from openmetrics`
+    /// and starts Prometheus on it; ready when `/-/ready` says so. `None` (with a visible
+    /// message) when the binaries are missing.
+    #[must_use]
+    pub fn start(openmetrics: &str) -> Option<Self> {
+        let binary = prometheus_binary()?;
+        let promtool = binary.with_file_name("promtool");
+        assert!(
+            promtool.is_file(),
+            "{} is missing (it comes with the prometheus package)",
+            promtool.display()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let om = dir.path().join("backfill.om");
+        std::fs::write(&om, openmetrics).expect("write openmetrics");
+        let out = Command::new(&promtool)
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&om)
+            .arg(&data)
+            .output()
+            .expect("run promtool");
+        assert!(
+            out.status.success(),
+            "promtool failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write config");
+        let (child, addr) = spawn(&binary, &config, &data);
+        let server = Self {
+            child,
+            addr,
+            _dir: dir,
+        };
+        wait_for(server.addr, "/-/ready", |status, _| status == 200);
+        Some(server)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Backfilled {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `target` on `addr` every 50 ms until `ready` says so (at most 30 s).
+fn wait_for(addr: SocketAddr, target: &str, ready: impl Fn(u16, &str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some((status, body)) = http_get(addr, target)
+            && ready(status, &body)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "prometheus never answered {target} as expected"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A proxy in front of `upstream` that forwards every request, after `delay` for requests

@@ -5,6 +5,8 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod plot;
+pub mod replay;
 pub mod sarif;
 
 use kedalint_rules::{FileReport, Note, Severity, SourceFile};
