@@ -141,6 +141,16 @@ fn run_cluster(
     (out.status.code(), json, seen)
 }
 
+/// The findings of code `code` on the object named `name`.
+fn findings_of<'j>(json: &'j Value, name: &str, code: &str) -> Vec<&'j Value> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["object"]["name"] == name && f["code"] == code)
+        .collect()
+}
+
 #[test]
 fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_name() {
     let (code, json, seen) = run_cluster(
@@ -168,12 +178,7 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
     );
     assert_eq!(json["summary"]["objects"], 4);
     let findings = json["findings"].as_array().expect("findings");
-    let of = |name: &str, code: &str| -> Vec<&Value> {
-        findings
-            .iter()
-            .filter(|f| f["object"]["name"] == name && f["code"] == code)
-            .collect()
-    };
+    let of = |name: &str, code: &str| findings_of(&json, name, code);
     // Objects from the cluster carry namespace/name and a field path, no file position.
     let kl102 = of("down", "KL102");
     assert_eq!(kl102.len(), 1, "{findings:#?}");
@@ -234,12 +239,7 @@ fn cluster_mode_lints_scaled_jobs_with_the_trigger_rules_and_the_job_rules() {
     assert_eq!(code, Some(1), "{json:#}");
     assert_eq!(json["summary"]["objects"], 3);
     let findings = json["findings"].as_array().expect("findings");
-    let of = |name: &str, code: &str| -> Vec<&Value> {
-        findings
-            .iter()
-            .filter(|f| f["object"]["name"] == name && f["code"] == code)
-            .collect()
-    };
+    let of = |name: &str, code: &str| findings_of(&json, name, code);
     let kl102 = of("render", "KL102");
     assert_eq!(kl102.len(), 1, "{findings:#?}");
     assert_eq!(kl102[0]["object"]["kind"], "ScaledJob");
