@@ -314,4 +314,13 @@ mod tests {
             Some("sum(rate(x_total{job=\"api\"}[8m]))")
         );
     }
+
+    #[test]
+    fn a_scaled_jobs_triggers_are_probed_like_a_scaled_objects() {
+        let text = "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: render\nspec:\n  jobTargetRef:\n    template: {}\n  triggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prom.monitoring.svc:9090\n      query: sum(render_queue_messages)\n";
+        let parsed = vec![ParsedFile::parse(SourceFile::new("job.yaml", text))];
+        let inputs = inputs_of_files(&parsed, &Settings::default());
+        assert_eq!(inputs.len(), 1, "{inputs:?}");
+        assert_eq!(inputs[0].query, "sum(render_queue_messages)");
+    }
 }

@@ -1,10 +1,9 @@
-use crate::checker::{Checker, Loc};
+use crate::checker::Checker;
 use crate::duration::format_duration;
 use crate::model::{JobStrategy, ScaledJob, Trigger};
 use crate::registry::declare_rule;
 use crate::rules::query_context::QueryContext;
-use crate::rules::scaling::polling_faster_than_scrape::polling_faster_than_scrape;
-use crate::rules::scaling::query_loc;
+use crate::rules::scaling::polling_faster_than_scrape::{polling_faster_than_scrape, polling_loc};
 
 declare_rule! {
     /// ## What it does
@@ -59,16 +58,7 @@ pub(crate) fn check(
         return;
     };
     let s = query.scrape.interval;
-    let (loc, what) = match so.spec_field("pollingInterval") {
-        Some(e) if set => (
-            Loc::value(so.spec_path().key("pollingInterval"), e),
-            format!("pollingInterval {polling}s"),
-        ),
-        _ => (
-            query_loc(trigger, query),
-            format!("pollingInterval {polling}s (KEDA's default)"),
-        ),
-    };
+    let (loc, what) = polling_loc(so, trigger, query, polling, set);
     cx.report(
         &JobPollingFasterThanScrape::INFO,
         loc,

@@ -5,7 +5,7 @@ use crate::registry::declare_rule;
 use crate::rules::jobs::job_cap;
 use crate::rules::query_context::QueryContext;
 use crate::rules::scaling::{
-    analysis, ceil_count, describe, meta_number, num, query_loc, with_unit,
+    analysis, ceil_count, describe, is_non_additive, meta_number, num, query_loc, with_unit,
 };
 
 declare_rule! {
@@ -56,17 +56,9 @@ pub(crate) fn check(
     let Some(a) = analysis(Some(query)) else {
         return;
     };
-    if !matches!(
-        a.top_operation,
-        TopOperation::Quantile
-            | TopOperation::Avg
-            | TopOperation::Min
-            | TopOperation::Max
-            | TopOperation::Stddev
-            | TopOperation::Stdvar
-            | TopOperation::Ratio
-            | TopOperation::DivisionByReplicaCount
-    ) {
+    if !(is_non_additive(a.top_operation)
+        || a.top_operation == TopOperation::DivisionByReplicaCount)
+    {
         return;
     }
     let what = match a.top_operation {

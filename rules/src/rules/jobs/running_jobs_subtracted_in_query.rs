@@ -146,7 +146,7 @@ fn subtractions(e: &Expr, out: &mut Vec<String>) {
                     out.extend(
                         selectors_under(&b.rhs)
                             .into_iter()
-                            .filter_map(|vs| metric_name(vs))
+                            .filter_map(metric_name)
                             .filter(|m| JOB_COUNTS.contains(&m.as_str())),
                     );
                     subtractions(&b.lhs, out);

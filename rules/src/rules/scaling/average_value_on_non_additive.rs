@@ -1,11 +1,10 @@
 use crate::checker::Checker;
 use crate::model::{ScaledObject, Trigger};
-use crate::promql::TopOperation;
 use crate::registry::declare_rule;
 use crate::rules::query_context::QueryContext;
 use crate::rules::scaling::{
-    MetricType, analysis, ceil_count, describe, max_replicas, meta_number, metric_type,
-    metric_type_origin, num, query_loc, uses_formula, with_unit,
+    MetricType, analysis, ceil_count, describe, is_non_additive, max_replicas, meta_number,
+    metric_type, metric_type_origin, num, query_loc, uses_formula, with_unit,
 };
 
 declare_rule! {
@@ -61,16 +60,7 @@ pub(crate) fn check(
     if metric_type(trigger) != MetricType::AverageValue || uses_formula(so) {
         return;
     }
-    if !matches!(
-        a.top_operation,
-        TopOperation::Quantile
-            | TopOperation::Avg
-            | TopOperation::Min
-            | TopOperation::Max
-            | TopOperation::Stddev
-            | TopOperation::Stdvar
-            | TopOperation::Ratio
-    ) {
+    if !is_non_additive(a.top_operation) {
         return;
     }
     let what = describe(a);

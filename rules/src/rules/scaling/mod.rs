@@ -284,6 +284,21 @@ pub(crate) fn describe(a: &Analysis) -> String {
     }
 }
 
+/// True when the query's outermost cross-series operation is not additive across replicas or
+/// Jobs: a quantile, an `avg`/`min`/`max`/`stddev`/`stdvar` aggregation, or a ratio.
+pub(crate) fn is_non_additive(op: TopOperation) -> bool {
+    matches!(
+        op,
+        TopOperation::Quantile
+            | TopOperation::Avg
+            | TopOperation::Min
+            | TopOperation::Max
+            | TopOperation::Stddev
+            | TopOperation::Stdvar
+            | TopOperation::Ratio
+    )
+}
+
 /// `ceil(x)` as an integer replica count for messages.
 pub(crate) fn ceil_count(x: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation)]

@@ -49,6 +49,27 @@ pub(crate) fn polling_faster_than_scrape(
         .then_some((polling, set))
 }
 
+/// Where a finding about the polling interval points (the field, or the query when the default
+/// applies) and how to name it.
+pub(crate) fn polling_loc(
+    so: &ScaledObject<'_>,
+    trigger: &Trigger<'_>,
+    query: &QueryContext<'_>,
+    polling: i64,
+    set: bool,
+) -> (Loc, String) {
+    match so.spec_field("pollingInterval") {
+        Some(e) if set => (
+            Loc::value(so.spec_path().key("pollingInterval"), e),
+            format!("pollingInterval {polling}s"),
+        ),
+        _ => (
+            query_loc(trigger, query),
+            format!("pollingInterval {polling}s (KEDA's default)"),
+        ),
+    }
+}
+
 pub(crate) fn check(
     cx: &mut Checker<'_>,
     so: &ScaledObject<'_>,
@@ -59,16 +80,7 @@ pub(crate) fn check(
         return;
     };
     let s = query.scrape.interval;
-    let (loc, what) = match so.spec_field("pollingInterval") {
-        Some(e) if set => (
-            Loc::value(so.spec_path().key("pollingInterval"), e),
-            format!("pollingInterval {polling}s"),
-        ),
-        _ => (
-            query_loc(trigger, query),
-            format!("pollingInterval {polling}s (KEDA's default)"),
-        ),
-    };
+    let (loc, what) = polling_loc(so, trigger, query, polling, set);
     cx.report(
         &PollingFasterThanScrape::INFO,
         loc,
