@@ -21,7 +21,7 @@ else
   cargo build --release -q -p kubectl-kedalint
   bin=$target/release/kubectl-kedalint
 fi
-cargo build --release -q -p kedalint-rules --example gen_repo
+[ -x "$target/release/examples/gen_repo" ] || cargo build --release -q -p kedalint-rules --example gen_repo
 dir=$target/bench-formats
 rm -rf "$dir"
 mkdir -p "$dir"

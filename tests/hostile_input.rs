@@ -269,3 +269,129 @@ fn queries_that_panic_the_promql_parser_are_invalid_promql_findings() {
         );
     }
 }
+
+/// One ScaledObject using TriggerAuthentication `auth-{i % 8}` for basic authentication: the even
+/// ones exist only in another file (`context.yaml`), without the parameters basic needs (KL106),
+/// the odd ones nowhere (nothing can be said). One in five reads a too-short rate window (KL202).
+fn scaled_object(i: usize) -> String {
+    format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: app-{i}\n  namespace: ns-{ns}\nspec:\n  scaleTargetRef:\n    name: app-{i}\n  minReplicaCount: 1\n  maxReplicaCount: {max}\n  triggers:\n    - type: prometheus\n      authenticationRef:\n        name: auth-{auth}\n      metadata:\n        serverAddress: http://prometheus-server.monitoring.svc:80\n        query: sum(rate(http_requests_total{{app=\"app-{i}\"}}[{window}]))\n        threshold: \"{threshold}\"\n        ignoreNullValues: \"false\"\n        authModes: basic\n",
+        ns = i % 7,
+        max = 5 + i % 20,
+        auth = i % 8,
+        window = if i % 5 == 0 { "1m" } else { "5m" },
+        threshold = 10 + i % 90,
+    )
+}
+
+/// The findings of a JSON report as `file:line:column code message`, in report order.
+fn located(out: &Output) -> Vec<String> {
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} {}",
+                f["file"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["code"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_repository_larger_than_memory_allows_to_hold_gives_the_findings_of_small_batches() {
+    // 600 files of 40 ScaledObjects (13 MB): their trees alone are about 8 times the text, far
+    // over the 256 MiB address space the whole run gets here (threads, stacks and allocator
+    // arenas included). TriggerAuthentications in one file serve triggers in all the others.
+    const FILES: usize = 600;
+    const DOCS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let mut context = String::new();
+    for a in (0..8).step_by(2) {
+        for ns in 0..7 {
+            writeln!(
+                context,
+                "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: auth-{a}\n  namespace: ns-{ns}\nspec:\n  secretTargetRef:\n    - parameter: bearerToken\n      name: prometheus-token\n      key: token\n---"
+            )
+            .unwrap();
+        }
+    }
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("context.yaml"), &context).unwrap();
+    let mut files = Vec::new();
+    for f in 0..FILES {
+        let sub = repo.join(format!("team-{}", f % 10));
+        std::fs::create_dir_all(&sub).unwrap();
+        let docs: Vec<String> = (0..DOCS).map(|d| scaled_object(f * DOCS + d)).collect();
+        let path = sub.join(format!("app-{f:04}.yaml"));
+        std::fs::write(&path, docs.join("---\n")).unwrap();
+        files.push(path);
+    }
+    files.sort();
+    let cwd = dir.path();
+    let run = |paths: &[&Path], kib: u64| {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+            .arg(cli_binary())
+            .args(["--format", "json", "--fail-on", "never"])
+            .args(paths.iter().map(|p| p.strip_prefix(cwd).unwrap()))
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            // One allocator arena per thread reserves 64 MiB of address space each.
+            .env("MALLOC_ARENA_MAX", "2");
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "the CLI did not end normally ({:?}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let whole = located(&run(&[&repo], 256 * 1024));
+    // The same files in batches of 25, each with the file of TriggerAuthentications (whose own
+    // findings are counted once).
+    let context_file = repo.join("context.yaml");
+    let mut batched: Vec<String> = located(&run(&[&context_file], MEMORY_KIB));
+    for batch in files.chunks(25) {
+        let mut paths: Vec<&Path> = vec![&context_file];
+        paths.extend(batch.iter().map(|p| p.as_path()));
+        batched.extend(
+            located(&run(&paths, MEMORY_KIB))
+                .into_iter()
+                .filter(|f| !f.starts_with("repo/context.yaml:")),
+        );
+    }
+    batched.sort_by(|a, b| position(a).cmp(&position(b)));
+    let kl106 = whole.iter().filter(|f| f.contains(" KL106 ")).count();
+    assert_eq!(
+        kl106,
+        FILES * DOCS / 2,
+        "every trigger whose TriggerAuthentication is in the other file lacks its parameters"
+    );
+    assert_eq!(whole.len(), batched.len());
+    assert!(
+        whole == batched,
+        "the whole repository and its batches disagree"
+    );
+}
+
+/// The order of the JSON report: file, line, column, code.
+fn position(f: &str) -> (String, usize, usize, String) {
+    let (at, rest) = f.split_once(' ').unwrap();
+    let mut parts = at.rsplitn(3, ':');
+    let column = parts.next().unwrap().parse().unwrap();
+    let line = parts.next().unwrap().parse().unwrap();
+    let file = parts.next().unwrap().to_owned();
+    let code = rest.split(' ').next().unwrap().to_owned();
+    (file, line, column, code)
+}

@@ -37,7 +37,6 @@ pub enum Input {
 
 impl Input {
     /// Reads the input (again, for a file).
-    #[must_use]
     pub fn load(&self) -> Loaded {
         match self {
             Self::File(path) => read(path),

@@ -74,6 +74,15 @@ fn finding<'a>(linted: &'a Linted, f: &'a Finding) -> JsonFinding<'a> {
     }
 }
 
+/// A finding kept for the end: (index in `names` of its file, line, column, code, its JSON).
+type Entry = (
+    Option<usize>,
+    Option<usize>,
+    Option<usize>,
+    &'static str,
+    Box<RawValue>,
+);
+
 /// The JSON document built a file at a time: each finding is rendered as it comes and kept as
 /// text with its sort key (never the file or its tree), since the summary comes first.
 #[derive(Default)]
@@ -83,13 +92,7 @@ pub struct Collect {
     counts: (usize, usize, usize),
     names: Vec<String>,
     /// (index in `names` of the file, line, column, code, the finding's JSON).
-    findings: Vec<(
-        Option<usize>,
-        Option<usize>,
-        Option<usize>,
-        &'static str,
-        Box<RawValue>,
-    )>,
+    findings: Vec<Entry>,
 }
 
 impl Collect {
@@ -117,9 +120,7 @@ impl Collect {
     #[must_use]
     pub fn finish(mut self, notes: &[Note]) -> String {
         let names = &self.names;
-        let key = |k: &(Option<usize>, Option<usize>, Option<usize>, &'static str, _)| {
-            (k.0.map(|i| names[i].as_str()), k.1, k.2, k.3)
-        };
+        let key = |k: &Entry| (k.0.map(|i| names[i].as_str()), k.1, k.2, k.3);
         self.findings.sort_by(|a, b| key(a).cmp(&key(b)));
         let (error, warning, info) = self.counts;
         let out = Output {
