@@ -2,7 +2,7 @@
 //! (Content-Length framing, JSON-RPC ids), then Neovim as a real editor.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -451,8 +451,12 @@ fn exit_without_shutdown_ends_the_server_with_status_1() {
     assert_eq!(client.child.wait().unwrap().code(), Some(1));
 }
 
-/// Each CLI JSON finding as (code, start, end, LSP severity) with LSP positions.
-fn cli_findings(file: &Path) -> Vec<(String, (u64, u64), (u64, u64), u64)> {
+/// A finding as both sides are compared: code, start and end (LSP line, UTF-16 character), and
+/// the LSP severity number.
+type Compared = (String, (u64, u64), (u64, u64), u64);
+
+/// Each CLI JSON finding with LSP positions.
+fn cli_findings(file: &Path) -> Vec<Compared> {
     let out = run_cli(
         &["--format", "json", file.to_str().unwrap()],
         None,
@@ -514,7 +518,7 @@ fn diagnostics_for_every_example_equal_the_cli_json_findings() {
                 p["character"].as_u64().unwrap(),
             )
         };
-        let mut lsp: Vec<_> = diagnostics
+        let mut lsp: Vec<Compared> = diagnostics
             .iter()
             .map(|d| {
                 (
