@@ -2,7 +2,7 @@
 //! (Content-Length framing, JSON-RPC ids), then Neovim as a real editor.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -21,6 +21,8 @@ struct Client {
     incoming: Receiver<Value>,
     /// Messages read while waiting for something else.
     backlog: VecDeque<Value>,
+    /// Requests the server sent, answered.
+    server_requests: Vec<Value>,
     next_id: i64,
 }
 
@@ -71,6 +73,7 @@ impl Client {
             stdin,
             incoming: rx,
             backlog: VecDeque::new(),
+            server_requests: Vec::new(),
             next_id: 1,
         };
         let root = format!("file://{}", cwd.display());
@@ -118,13 +121,22 @@ impl Client {
             if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
                 return m;
             }
-            if m.get("id").is_some() && m.get("method").is_some() {
-                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
-                self.send(&reply);
-                continue;
+            if !self.answered(&m) {
+                self.backlog.push_back(m);
             }
-            self.backlog.push_back(m);
         }
+    }
+
+    /// Answers a request from the server (`client/registerCapability`) and keeps it; false for
+    /// any other message.
+    fn answered(&mut self, m: &Value) -> bool {
+        if m.get("id").is_none() || m.get("method").is_none() {
+            return false;
+        }
+        let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
+        self.send(&reply);
+        self.server_requests.push(m.clone());
+        true
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -142,9 +154,7 @@ impl Client {
                 Some(m) => m,
                 None => self.next(),
             };
-            if m.get("id").is_some() && m.get("method").is_some() {
-                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
-                self.send(&reply);
+            if self.answered(&m) {
                 continue;
             }
             if m["method"] != "textDocument/publishDiagnostics" || m["params"]["uri"] != uri {
@@ -412,10 +422,22 @@ fn the_workspace_configuration_applies_and_is_reloaded_when_it_changes() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join(".kedalint.yaml");
     std::fs::write(&config, "rules:\n  KL202: off\n").unwrap();
-    let (mut client, _) = Client::start(dir.path(), json!({}), Value::Null);
+    let watch = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let (mut client, _) = Client::start(dir.path(), watch, Value::Null);
     let uri = format!("file://{}/deploy/so.yaml", dir.path().display());
     let first = client.open(&uri, &seed());
     assert!(!codes(&first).contains(&"KL202"), "{first:#?}");
+    let registration = client
+        .server_requests
+        .iter()
+        .find(|r| r["method"] == "client/registerCapability")
+        .expect("the server asks to watch the configuration");
+    let watcher = &registration["params"]["registrations"][0];
+    assert_eq!(watcher["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        watcher["registerOptions"]["watchers"][0]["globPattern"],
+        "**/.kedalint.yaml"
+    );
 
     std::fs::write(&config, "rules:\n  KL202: warning\n").unwrap();
     let config_uri = format!("file://{}", config.display());
@@ -443,6 +465,22 @@ fn the_workspace_configuration_applies_and_is_reloaded_when_it_changes() {
 }
 
 #[test]
+fn online_checks_run_only_when_the_client_asks_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("file://{}/so.yaml", dir.path().display());
+    let online = |d: &[Value]| codes(d).iter().any(|c| c.starts_with("KL4"));
+    let (mut client, _) = Client::start(dir.path(), json!({}), Value::Null);
+    let offline = client.open(&uri, &seed());
+    assert!(!online(&offline), "{offline:#?}");
+    assert_eq!(client.stop(), Some(0));
+    // The seed's in-cluster address cannot be reached from here: the probe says so (KL401).
+    let (mut client, _) = Client::start(dir.path(), json!({}), json!({"online": true}));
+    let probed = client.open(&uri, &seed());
+    assert!(online(&probed), "{probed:#?}");
+    assert_eq!(client.stop(), Some(0));
+}
+
+#[test]
 fn exit_without_shutdown_ends_the_server_with_status_1() {
     let dir = tempfile::tempdir().unwrap();
     let (mut client, _) = Client::start(dir.path(), json!({}), Value::Null);
@@ -451,8 +489,12 @@ fn exit_without_shutdown_ends_the_server_with_status_1() {
     assert_eq!(client.child.wait().unwrap().code(), Some(1));
 }
 
-/// Each CLI JSON finding as (code, start, end, LSP severity) with LSP positions.
-fn cli_findings(file: &Path) -> Vec<(String, (u64, u64), (u64, u64), u64)> {
+/// A finding as both sides are compared: code, start and end (LSP line, UTF-16 character), and
+/// the LSP severity number.
+type Compared = (String, (u64, u64), (u64, u64), u64);
+
+/// Each CLI JSON finding with LSP positions.
+fn cli_findings(file: &Path) -> Vec<Compared> {
     let out = run_cli(
         &["--format", "json", file.to_str().unwrap()],
         None,
@@ -514,7 +556,7 @@ fn diagnostics_for_every_example_equal_the_cli_json_findings() {
                 p["character"].as_u64().unwrap(),
             )
         };
-        let mut lsp: Vec<_> = diagnostics
+        let mut lsp: Vec<Compared> = diagnostics
             .iter()
             .map(|d| {
                 (

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use kedalint_rules::source::{LoadLimits, Node, NodeKind, load_stream};
+use kedalint_rules::model::objects_of;
+use kedalint_rules::source::{LoadLimits, Node, NodeKind, ScalarStyle, load_stream};
 use kedalint_rules::suppression::{codes, comment_list};
 use kedalint_rules::{Finding, IGNORE_ANNOTATION, registry};
 use lsp_types::{
@@ -79,10 +80,18 @@ pub fn code_actions(
         if json {
             continue;
         }
-        if let Some((at, insert)) = suppress_edit(text, &index, &documents, f) {
+        let (title, found) = match suppress_edit(text, &index, &documents, f) {
+            Some(e) => (format!("suppress {} on this line", f.code), Some(e)),
+            // No comment can reach the finding's line: the object's annotation can.
+            None => (
+                format!("suppress {} for this object ({IGNORE_ANNOTATION})", f.code),
+                annotation_edit(text, &documents, f),
+            ),
+        };
+        if let Some((at, insert)) = found {
             let point = index.position(at, encoding);
             suppressions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("suppress {} on this line", f.code),
+                title,
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![diag]),
                 edit: Some(edit(
@@ -135,6 +144,67 @@ pub fn suppress_edit(
         .filter_map(|d| d.root.as_ref())
         .any(|root| inside_scalar(root, at));
     (!inside).then(|| (at, format!(" # kedalint: ignore[{}]", finding.code)))
+}
+
+/// Where to insert what so that the `kedalint.io/ignore` annotation of the finding's object lists
+/// its code: added to the annotation's value, else the annotation added to `annotations`, else
+/// `annotations` added to `metadata`. Only for block mappings and a one-line annotation value;
+/// `None` otherwise (the edit would have to rewrite flow style or a multi-line value).
+#[must_use]
+pub fn annotation_edit(
+    text: &str,
+    documents: &[kedalint_rules::source::Document],
+    finding: &Finding,
+) -> Option<(usize, String)> {
+    let wanted = finding.object.as_ref()?;
+    let root = documents.get(finding.document)?.root.as_ref()?;
+    let object = objects_of(root, finding.document)
+        .into_iter()
+        .find(|o| o.reference() == *wanted)?;
+    let metadata = object.root.get("metadata")?;
+    // The first key of a block mapping, with the indentation every key of the mapping has.
+    let block_start = |map: &Node| -> Option<(usize, &str)> {
+        let key = map.as_map()?.first()?.key.span.as_ref()?.start;
+        let line_start = text[..key].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &text[line_start..key];
+        indent
+            .chars()
+            .all(|c| c == ' ')
+            .then_some((line_start, indent))
+    };
+    let Some(annotations) = metadata.get("annotations") else {
+        let (at, indent) = block_start(metadata)?;
+        return Some((
+            at,
+            format!(
+                "{indent}annotations:\n{indent}  {IGNORE_ANNOTATION}: \"{}\"\n",
+                finding.code
+            ),
+        ));
+    };
+    let Some(value) = annotations.get(IGNORE_ANNOTATION) else {
+        let (at, indent) = block_start(annotations)?;
+        return Some((
+            at,
+            format!("{indent}{IGNORE_ANNOTATION}: \"{}\"\n", finding.code),
+        ));
+    };
+    let list = value.as_str()?;
+    let span = value.span.as_ref()?;
+    if text[span.clone()].contains('\n')
+        || codes(list)
+            .iter()
+            .any(|(c, _)| c.eq_ignore_ascii_case(finding.code))
+    {
+        return None;
+    }
+    let sep = if list.trim().is_empty() { "" } else { ", " };
+    let at = match value.style()? {
+        ScalarStyle::Plain => span.end,
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => span.end - 1,
+        _ => return None,
+    };
+    Some((at, format!("{sep}{}", finding.code)))
 }
 
 /// Whether `offset` lies strictly inside a scalar's source text (a multi-line value).
@@ -241,6 +311,57 @@ mod tests {
         let report = lint_text("so.yaml", &text, &Settings::default());
         assert!(report.findings.iter().any(|f| f.code == "KL202"));
         assert_eq!(suppressed(&text, "KL202"), None);
+    }
+
+    fn annotated(text: &str, code: &str) -> String {
+        let report = lint_text("so.yaml", text, &Settings::default());
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .expect("the finding");
+        let docs = load_stream(text, LoadLimits::default());
+        let (at, insert) = annotation_edit(text, &docs, finding).expect("an annotation edit");
+        let mut out = text.to_owned();
+        out.insert_str(at, &insert);
+        let after = lint_text("so.yaml", &out, &Settings::default());
+        assert!(
+            after.findings.iter().all(|f| f.code != code),
+            "{out}\n{:?}",
+            after.findings
+        );
+        out
+    }
+
+    #[test]
+    fn a_finding_no_comment_can_reach_is_suppressed_by_the_object_annotation() {
+        let block = SEED.replace(
+            "query: sum(rate(http_requests_total[1m]))\n",
+            "query: |\n          sum(\n            rate(http_requests_total[1m])\n          )\n",
+        );
+        let out = annotated(&block, "KL202");
+        assert!(
+            out.contains(
+                "metadata:\n  annotations:\n    kedalint.io/ignore: \"KL202\"\n  name: so\n"
+            ),
+            "{out}"
+        );
+        let with_annotations =
+            block.replace("  name: so\n", "  name: so\n  annotations:\n    team: a\n");
+        let out = annotated(&with_annotations, "KL202");
+        assert!(
+            out.contains("  annotations:\n    kedalint.io/ignore: \"KL202\"\n    team: a\n"),
+            "{out}"
+        );
+        let listed = block.replace(
+            "  name: so\n",
+            "  name: so\n  annotations:\n    kedalint.io/ignore: \"KL203\"\n",
+        );
+        let out = annotated(&listed, "KL202");
+        assert!(
+            out.contains("kedalint.io/ignore: \"KL203, KL202\"\n"),
+            "{out}"
+        );
     }
 
     #[test]

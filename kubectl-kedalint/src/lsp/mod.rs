@@ -51,7 +51,6 @@ struct Server {
     docs: HashMap<String, Doc>,
     tasks: crossbeam_channel::Sender<Task>,
     results: worker::Results,
-    watch_registered: bool,
 }
 
 fn protocol(e: impl std::fmt::Display) -> Error {
@@ -113,7 +112,6 @@ pub fn serve(connection: &Connection) -> Result<i32> {
         docs: HashMap::new(),
         tasks,
         results,
-        watch_registered: false,
     };
     let code = server.main_loop(connection, watch);
     // The worker ends once its task sender is gone; it holds a sender of the connection, which
@@ -157,6 +155,10 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
 
 impl Server {
     fn main_loop(&mut self, connection: &Connection, watch: bool) -> Result<i32> {
+        // `initialize_finish` has already taken the client's `initialized`.
+        if watch {
+            self.register_watcher();
+        }
         let mut shutdown = false;
         for message in &connection.receiver {
             match message {
@@ -178,9 +180,6 @@ impl Server {
                 Message::Notification(n) if n.method == "exit" => {
                     return Ok(if shutdown { 0 } else { 1 });
                 }
-                Message::Notification(n) if n.method == "initialized" && watch => {
-                    self.register_watcher();
-                }
                 Message::Notification(n) => self.notification(n),
                 // Only the answer to the watcher registration comes back; nothing to do with it.
                 Message::Response(_) => {}
@@ -194,11 +193,7 @@ impl Server {
         let _ = self.out.send(Message::Response(response));
     }
 
-    fn register_watcher(&mut self) {
-        if self.watch_registered {
-            return;
-        }
-        self.watch_registered = true;
+    fn register_watcher(&self) {
         let options = DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![FileSystemWatcher {
                 glob_pattern: GlobPattern::String(format!("**/{CONFIG_FILE}")),
