@@ -662,6 +662,64 @@ mod tests {
         assert_eq!(budget.used(), 4);
     }
 
+    fn deadlines(each: Duration) -> Deadlines {
+        Deadlines {
+            idle: each,
+            headers: each,
+            body: each,
+            write: each,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_taken_by_the_client_is_cut_at_the_write_timeout() {
+        let state = ConnState::new(Instant::now());
+        state.set(Phase::Writing);
+        let why = tokio::time::timeout(
+            Duration::from_secs(10),
+            state.watchdog(deadlines(Duration::from_millis(50))),
+        )
+        .await
+        .expect("hang guard");
+        assert_eq!(why, Shed::WriteTimeout);
+    }
+
+    #[tokio::test]
+    async fn a_connection_in_review_has_no_deadline_of_its_own() {
+        let state = ConnState::new(Instant::now());
+        state.set(Phase::Processing);
+        let watched = tokio::time::timeout(
+            Duration::from_millis(300),
+            state.watchdog(deadlines(Duration::from_millis(10))),
+        )
+        .await;
+        assert!(
+            watched.is_err(),
+            "a review in progress was cut: {watched:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn request_bytes_end_idleness_and_a_flushed_answer_starts_it() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, server) = tokio::io::duplex(1024);
+        let state = Arc::new(ConnState::new(Instant::now()));
+        state.set(Phase::Idle);
+        let mut tracked = Tracked::new(server, state.clone());
+        let (mut client_read, mut client_write) = tokio::io::split(client);
+        client_write.write_all(b"POST").await.unwrap();
+        let mut buf = [0_u8; 4];
+        tracked.read_exact(&mut buf).await.unwrap();
+        assert_eq!(state.phase().0, Phase::Headers);
+        state.set(Phase::Writing);
+        tracked.write_all(b"HTTP/1.1 200 OK\r\n").await.unwrap();
+        assert_eq!(state.phase().0, Phase::Writing);
+        tracked.flush().await.unwrap();
+        assert_eq!(state.phase().0, Phase::Idle);
+        let mut answer = [0_u8; 8];
+        client_read.read_exact(&mut answer).await.unwrap();
+    }
+
     #[test]
     fn shed_labels_follow_the_enum() {
         for (i, label) in SHED_REASONS.iter().enumerate() {
