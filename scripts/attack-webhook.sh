@@ -61,6 +61,10 @@ run "all at once x$hostile" all "$hostile" 50
 run "all, one address x$hostile" all "$hostile" 1
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -s "$work/attack.log" ]; then
+  echo "what the real client saw besides 200s (count, message):"
+  sed -E 's/[0-9]+/N/g' "$work/attack.log" | sort | uniq -c | sort -rn | head -5
+fi
 echo "webhook peak RSS (VmHWM): $(kib "$webhook" VmHWM) KiB"
 echo "shed by the webhook:"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" |
