@@ -330,10 +330,11 @@ impl Table {
     }
 
     /// Admits a new connection from `peer`, or says why not. When the table is full, the
-    /// connection idle the longest is evicted to make room, or failing that the one that has
-    /// been reading a request the longest (a client trickling headers or a body); connections
-    /// handshaking, processing a review or writing its answer are never evicted. The evicted
-    /// connection's watchdog reports the eviction (the second element).
+    /// connection that has waited longest on its client is evicted to make room: idle the
+    /// longest, or reading one request the longest (a client trickling headers or a body),
+    /// whichever began first. A connection the API server just used is the youngest of all;
+    /// connections handshaking, processing a review or writing its answer are never evicted. The
+    /// evicted connection's watchdog reports the eviction (the second element).
     ///
     /// # Errors
     /// [`Shed::PeerLimit`] or [`Shed::ConnectionLimit`].
@@ -350,19 +351,17 @@ impl Table {
                 .filter(|(_, e)| !e.evicting)
                 .filter_map(|(id, e)| {
                     let (phase, since) = e.state.phase();
-                    let rank = match phase {
-                        Phase::Idle => 0,
-                        Phase::Headers | Phase::Body => 1,
-                        _ => return None,
-                    };
-                    Some(((rank, since), *id))
+                    matches!(phase, Phase::Idle | Phase::Headers | Phase::Body).then_some((
+                        since,
+                        phase == Phase::Idle,
+                        *id,
+                    ))
                 })
-                .min()
-                .map(|((rank, _), id)| (rank, id));
-            let Some((rank, id)) = victim else {
+                .min();
+            let Some((_, idle, id)) = victim else {
                 return Err(Shed::ConnectionLimit);
             };
-            let why = if rank == 0 {
+            let why = if idle {
                 Shed::EvictedIdle
             } else {
                 Shed::EvictedReading
@@ -608,31 +607,36 @@ mod tests {
     }
 
     #[test]
-    fn a_full_table_evicts_the_longest_idle_then_the_longest_reading_never_the_busy() {
+    fn a_full_table_evicts_the_connection_waiting_longest_on_its_client_never_the_busy() {
         let table = Arc::new(Table::new(Caps {
             total: 3,
             per_peer: 10,
         }));
         let (busy, _) = table.admit(ip(1)).unwrap();
         busy.state.set(Phase::Processing);
+        busy.state.since_ms.store(0, Ordering::Relaxed);
+        // A client trickling a body for 5 s, and the API server's connection idle for 20 ms.
         let (reading, _) = table.admit(ip(2)).unwrap();
         reading.state.set(Phase::Body);
+        let now = reading.state.now_ms() + 10_000;
+        reading.state.since_ms.store(now - 5_000, Ordering::Relaxed);
         let (idle, _) = table.admit(ip(3)).unwrap();
         idle.state.set(Phase::Idle);
+        idle.state.since_ms.store(now - 20, Ordering::Relaxed);
 
         let (newcomer, why) = table.admit(ip(4)).unwrap();
-        assert_eq!(why, Some(Shed::EvictedIdle));
-        assert_eq!(
-            idle.state.evicted.load(Ordering::Relaxed),
-            Shed::EvictedIdle as u8
-        );
-        newcomer.state.set(Phase::Processing);
-
-        let (_, why) = table.admit(ip(5)).unwrap();
         assert_eq!(why, Some(Shed::EvictedReading));
         assert_eq!(
             reading.state.evicted.load(Ordering::Relaxed),
             Shed::EvictedReading as u8
+        );
+        newcomer.state.set(Phase::Processing);
+
+        let (_, why) = table.admit(ip(5)).unwrap();
+        assert_eq!(why, Some(Shed::EvictedIdle));
+        assert_eq!(
+            idle.state.evicted.load(Ordering::Relaxed),
+            Shed::EvictedIdle as u8
         );
         assert_eq!(busy.state.evicted.load(Ordering::Relaxed), 0);
     }
@@ -660,6 +664,64 @@ mod tests {
         assert!(b.take(4));
         drop(a);
         assert_eq!(budget.used(), 4);
+    }
+
+    fn deadlines(each: Duration) -> Deadlines {
+        Deadlines {
+            idle: each,
+            headers: each,
+            body: each,
+            write: each,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_taken_by_the_client_is_cut_at_the_write_timeout() {
+        let state = ConnState::new(Instant::now());
+        state.set(Phase::Writing);
+        let why = tokio::time::timeout(
+            Duration::from_secs(10),
+            state.watchdog(deadlines(Duration::from_millis(50))),
+        )
+        .await
+        .expect("hang guard");
+        assert_eq!(why, Shed::WriteTimeout);
+    }
+
+    #[tokio::test]
+    async fn a_connection_in_review_has_no_deadline_of_its_own() {
+        let state = ConnState::new(Instant::now());
+        state.set(Phase::Processing);
+        let watched = tokio::time::timeout(
+            Duration::from_millis(300),
+            state.watchdog(deadlines(Duration::from_millis(10))),
+        )
+        .await;
+        assert!(
+            watched.is_err(),
+            "a review in progress was cut: {watched:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn request_bytes_end_idleness_and_a_flushed_answer_starts_it() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, server) = tokio::io::duplex(1024);
+        let state = Arc::new(ConnState::new(Instant::now()));
+        state.set(Phase::Idle);
+        let mut tracked = Tracked::new(server, state.clone());
+        let (mut client_read, mut client_write) = tokio::io::split(client);
+        client_write.write_all(b"POST").await.unwrap();
+        let mut buf = [0_u8; 4];
+        tracked.read_exact(&mut buf).await.unwrap();
+        assert_eq!(state.phase().0, Phase::Headers);
+        state.set(Phase::Writing);
+        tracked.write_all(b"HTTP/1.1 200 OK\r\n").await.unwrap();
+        assert_eq!(state.phase().0, Phase::Writing);
+        tracked.flush().await.unwrap();
+        assert_eq!(state.phase().0, Phase::Idle);
+        let mut answer = [0_u8; 8];
+        client_read.read_exact(&mut answer).await.unwrap();
     }
 
     #[test]

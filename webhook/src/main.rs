@@ -61,8 +61,8 @@ struct ServeArgs {
     /// Time allowed for a client to take an answer, in milliseconds (slow readers).
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     write_timeout_ms: u64,
-    /// Open admission connections in all; when full, the longest idle one is closed for a new
-    /// one, else the one reading a request the longest, else the new one.
+    /// Open admission connections in all; when full, the one waiting longest on its client (idle
+    /// or trickling a request) is closed for a new one, else the new one.
     #[arg(long, default_value_t = 512)]
     max_connections: usize,
     /// Open admission connections from one peer address; more are closed at accept.

@@ -64,7 +64,8 @@ pub struct Limits {
     /// Reviews handled at once, counted from the moment a body is complete; beyond that the
     /// answer is an immediate 503.
     pub max_concurrent: usize,
-    /// Open admission connections in all; when full, the longest idle is closed for a new one.
+    /// Open admission connections in all; when full, the one waiting longest on its client (idle
+    /// or trickling a request) is closed for a new one.
     pub max_connections: usize,
     /// Open admission connections from one peer address; beyond that new ones are closed.
     pub max_connections_per_peer: usize,
@@ -544,7 +545,7 @@ struct Admitted {
 }
 
 /// The checks at accept, before any TLS work: the peer's and the total connection caps (evicting
-/// the longest idle connection when full), then a place among the pending handshakes. A refused
+/// the connection waiting longest on its client when full), then a place among the pending handshakes. A refused
 /// connection is closed by dropping it.
 fn admit(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> Option<Admitted> {
     let registered = match shared.connections.admit(peer.ip()) {

@@ -243,25 +243,34 @@ fn the_cert_manager_overlay_injects_the_ca_and_issues_the_mounted_secret() {
     assert!(names.contains(&"kedalint-webhook.kedalint-system.svc"));
 }
 
-#[test]
-fn the_network_policy_component_admits_the_api_server_and_monitoring_only() {
-    if !kubectl_available() {
-        return;
-    }
-    // An overlay as docs/webhook.md describes it: base, component, and the source patched in.
+/// Renders, in a copy of deploy/, an overlay of the base and the network-policy component, with
+/// `more` appended to its kustomization.
+fn with_network_policy(more: &str) -> Vec<Value> {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&deploy_dir(), &tmp.path().join("deploy"));
     let overlay = tmp.path().join("deploy/overlays/with-policy");
     std::fs::create_dir_all(&overlay).unwrap();
     std::fs::write(
         overlay.join("kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
-         resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n\
-         patches:\n  - target: {kind: NetworkPolicy, name: kedalint-webhook}\n    patch: |-\n      \
-         - op: replace\n        path: /spec/ingress/0/from/0/ipBlock/cidr\n        value: 10.0.0.0/16\n",
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+             resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n{more}"
+        ),
     )
     .unwrap();
-    let objects = kustomize(&overlay);
+    kustomize(&overlay)
+}
+
+#[test]
+fn the_network_policy_component_admits_the_api_server_and_monitoring_only() {
+    if !kubectl_available() {
+        return;
+    }
+    // An overlay as docs/webhook.md describes it: base, component, and the source patched in.
+    let objects = with_network_policy(
+        "patches:\n  - target: {kind: NetworkPolicy, name: kedalint-webhook}\n    patch: |-\n      \
+         - op: replace\n        path: /spec/ingress/0/from/0/ipBlock/cidr\n        value: 10.0.0.0/16\n",
+    );
     check_types(&objects);
     let policy: NetworkPolicy =
         serde_json::from_value(find(&objects, "NetworkPolicy").clone()).unwrap();
@@ -336,17 +345,7 @@ fn the_network_policy_component_unpatched_carries_a_placeholder_that_is_no_cidr(
     }
     // Forgetting the patch must fail at `kubectl apply` (the API server validates ipBlock.cidr),
     // never admit everyone or no one silently.
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&deploy_dir(), &tmp.path().join("deploy"));
-    let overlay = tmp.path().join("deploy/overlays/unpatched");
-    std::fs::create_dir_all(&overlay).unwrap();
-    std::fs::write(
-        overlay.join("kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
-         resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n",
-    )
-    .unwrap();
-    let objects = kustomize(&overlay);
+    let objects = with_network_policy("");
     let policy: NetworkPolicy =
         serde_json::from_value(find(&objects, "NetworkPolicy").clone()).unwrap();
     let cidr = &policy.spec.unwrap().ingress.unwrap()[0]
