@@ -279,7 +279,7 @@ fn scaled_object(i: usize) -> String {
         ns = i % 7,
         max = 5 + i % 20,
         auth = i % 8,
-        window = if i % 5 == 0 { "1m" } else { "5m" },
+        window = if i.is_multiple_of(5) { "1m" } else { "5m" },
         threshold = 10 + i % 90,
     )
 }
@@ -371,7 +371,7 @@ fn a_repository_larger_than_memory_allows_to_hold_gives_the_findings_of_small_ba
                 .filter(|f| !f.starts_with("repo/context.yaml:")),
         );
     }
-    batched.sort_by(|a, b| position(a).cmp(&position(b)));
+    batched.sort_by_key(|a| position(a));
     let kl106 = whole.iter().filter(|f| f.contains(" KL106 ")).count();
     assert_eq!(
         kl106,

@@ -73,9 +73,14 @@ fn every_trigger_rule_finds_on_a_scaled_job_what_it_finds_on_the_scaled_object()
         }
         compared.push(rule.code);
     }
-    // Every KL1xx and KL2xx rule, and the live KL4xx rules.
+    // Every KL1xx and KL2xx rule, and the live KL4xx rules that read a trigger (those about a
+    // ScaledObject's HPA and status, KL412-KL419, apply to ScaledObjects only).
     for rule in RULES {
-        if matches!(rule.group(), Group::Metadata | Group::Promql | Group::Live) {
+        if matches!(rule.group(), Group::Metadata | Group::Promql | Group::Live)
+            && rule
+                .applies
+                .covers(kedalint_rules::model::ScaleKind::ScaledJob)
+        {
             assert!(
                 compared.contains(&rule.code),
                 "{} was not compared",

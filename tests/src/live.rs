@@ -86,7 +86,8 @@ pub fn escape(s: &str) -> String {
 
 /// The metrics the scrape target serves, `secs` after it started: a counter (+10/s), a growing
 /// histogram with buckets up to 1, a frozen histogram (rate 0: its quantile is NaN), a gauge with
-/// two series, and an inference counter labelled `model_name`.
+/// two series, an inference counter labelled `model_name`, and a gauge whose name ends in
+/// `_count` (`demo_connection_count`).
 #[must_use]
 pub fn metrics(secs: f64) -> String {
     let n = (secs * 10.0).floor();
@@ -114,6 +115,7 @@ pub fn metrics(secs: f64) -> String {
     }
     out.push_str("demo_frozen_seconds_sum 1.4\ndemo_frozen_seconds_count 7\n");
     out.push_str("# TYPE demo_gauge gauge\ndemo_gauge{shard=\"a\"} 1\ndemo_gauge{shard=\"b\"} 2\n");
+    out.push_str("# TYPE demo_connection_count gauge\ndemo_connection_count 3\n");
     out.push_str("# TYPE inference_requests_total counter\n");
     out.push_str(&format!(
         "inference_requests_total{{model_name=\"llama\"}} {n}\n"

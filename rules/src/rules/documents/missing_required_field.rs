@@ -122,9 +122,15 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
     if so.object.group() != KEDA_GROUP {
         return;
     }
+    // A ScaledJob's spec-level requirements (`jobTargetRef`, `triggers`, their `minItems`) are
+    // checked against its own CRD table (`scaled_job_spec`); its triggers share this schema.
+    let job = so.is_job();
     let root = so.object.root;
     let spec_path = so.spec_path();
     let Some(spec) = so.object.spec() else {
+        if job {
+            return;
+        }
         if !so.object.fragment {
             let at = Loc::node(so.object.base_path(), root);
             require(cx, root, &so.object.base_path(), "spec", at);
@@ -138,7 +144,7 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
         Some(e) => Loc::key(spec_path.clone(), e),
         None => Loc::node(spec_path.clone(), spec),
     };
-    if !so.object.fragment {
+    if !so.object.fragment && !job {
         for key in ["scaleTargetRef", "triggers"] {
             require(cx, spec, &spec_path, key, spec_loc());
         }
@@ -174,7 +180,8 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             .help("name the Deployment, StatefulSet or custom resource to scale");
         }
     }
-    if let Some(triggers) = spec.get_entry("triggers")
+    if !job
+        && let Some(triggers) = spec.get_entry("triggers")
         && triggers.value.as_seq().is_some_and(<[Node]>::is_empty)
     {
         let path = spec_path.key("triggers");
@@ -224,6 +231,9 @@ pub(crate) fn check(cx: &mut Checker<'_>, so: &ScaledObject<'_>) {
             let path = trigger.path.key("authenticationRef");
             require(cx, &auth.value, &path, "name", Loc::key(path.clone(), auth));
         }
+    }
+    if job {
+        return; // a ScaledJob has no `fallback` or HPA behavior: KL005 says so
     }
     if let Some(fb) = spec.get_entry("fallback")
         && fb.value.as_map().is_some()
