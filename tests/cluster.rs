@@ -158,8 +158,13 @@ fn not_found(what: &str) -> String {
     .to_string()
 }
 
-#[test]
-fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_name() {
+/// Runs `kubectl kedalint --cluster --format json` against a stand-in serving `scaled_objects`,
+/// `scaled_jobs` (none: the ScaledJob CRD is absent, 404) and two Prometheus Services, the
+/// second (`prometheus-down`) without ready endpoints. Returns the run and every path requested.
+fn lint_stand_in(
+    scaled_objects: Vec<Value>,
+    scaled_jobs: Option<Vec<Value>>,
+) -> (Run, Vec<String>) {
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = seen.clone();
     let api = serve(Arc::new(move |target: &str| {
@@ -170,12 +175,12 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
             "/apis/keda.sh/v1alpha1/scaledobjects" => ok(json!({
                 "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObjectList",
                 "metadata": {"resourceVersion": "7"},
-                "items": [
-                    scaled_object("good", "http://prometheus-server.monitoring.svc:80", "10"),
-                    scaled_object("wrong-namespace", "http://prometheus-server.default.svc:80", "10"),
-                    scaled_object("wrong-port", "http://prometheus-server.monitoring.svc.cluster.local:9090", "10"),
-                    scaled_object("down", "http://prometheus-down.monitoring.svc:80", "350m"),
-                ]
+                "items": scaled_objects.clone()
+            })),
+            "/apis/keda.sh/v1alpha1/scaledjobs" if scaled_jobs.is_some() => ok(json!({
+                "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJobList",
+                "metadata": {"resourceVersion": "8"},
+                "items": scaled_jobs.clone()
             })),
             "/apis/keda.sh/v1alpha1/triggerauthentications"
             | "/apis/keda.sh/v1alpha1/clustertriggerauthentications" => ok(json!({
@@ -195,14 +200,35 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
     }));
     let dir = tempfile::tempdir().expect("tempdir");
     let run = run_cluster(api, &["--cluster", "--format", "json"], dir.path());
+    let seen = seen.lock().expect("log").clone();
+    (run, seen)
+}
+
+#[test]
+fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_name() {
+    let (run, seen) = lint_stand_in(
+        vec![
+            scaled_object("good", "http://prometheus-server.monitoring.svc:80", "10"),
+            scaled_object(
+                "wrong-namespace",
+                "http://prometheus-server.default.svc:80",
+                "10",
+            ),
+            scaled_object(
+                "wrong-port",
+                "http://prometheus-server.monitoring.svc.cluster.local:9090",
+                "10",
+            ),
+            scaled_object("down", "http://prometheus-down.monitoring.svc:80", "350m"),
+        ],
+        None,
+    );
     let (json, stderr) = (run.json(), &run.stderr);
     assert_eq!(run.code, Some(1), "stderr: {stderr}");
     assert_eq!(json["summary"]["objects"], 4);
     // No ScaledJob CRD in this cluster (404): read as no ScaledJobs, not as an error.
     assert!(
-        seen.lock()
-            .expect("log")
-            .iter()
+        seen.iter()
             .any(|p| p.starts_with("/apis/keda.sh/v1alpha1/scaledjobs")),
         "ScaledJobs not listed"
     );
@@ -245,42 +271,26 @@ fn cluster_mode_lints_scaled_objects_and_checks_the_services_their_addresses_nam
         "{findings:#?}"
     );
     // Read-only, and never a Secret.
-    let seen = seen.lock().expect("log");
     assert!(seen.iter().all(|p| !p.contains("/secrets")), "{seen:#?}");
 }
 
 #[test]
 fn cluster_mode_lints_scaled_jobs_with_the_trigger_rules_and_the_job_rules() {
-    let api = serve(Arc::new(move |target: &str| {
-        let path = target.split('?').next().unwrap_or("");
-        let ok = |v: Value| (200, "application/json", v.to_string(), Duration::ZERO);
-        match path {
-            "/apis/keda.sh/v1alpha1/scaledobjects" => ok(json!({
-                "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObjectList",
-                "metadata": {"resourceVersion": "7"},
-                "items": [scaled_object("good", "http://prometheus-server.monitoring.svc:80", "10")]
-            })),
-            "/apis/keda.sh/v1alpha1/scaledjobs" => ok(json!({
-                "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJobList",
-                "metadata": {"resourceVersion": "8"},
-                "items": [
-                    scaled_job("render", "http://prometheus-server.monitoring.svc:80", "350m"),
-                    scaled_job("resize", "http://prometheus-server.default.svc:80", "10"),
-                ]
-            })),
-            "/apis/keda.sh/v1alpha1/triggerauthentications"
-            | "/apis/keda.sh/v1alpha1/clustertriggerauthentications" => ok(json!({
-                "apiVersion": "keda.sh/v1alpha1", "kind": "List", "metadata": {}, "items": []
-            })),
-            "/api/v1/namespaces/monitoring/services/prometheus-server" => {
-                ok(service("prometheus-server", 80))
-            }
-            "/apis/discovery.k8s.io/v1/namespaces/monitoring/endpointslices" => ok(slices(true)),
-            _ => (404, "application/json", not_found(path), Duration::ZERO),
-        }
-    }));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = run_cluster(api, &["--cluster", "--format", "json"], dir.path());
+    let (run, _) = lint_stand_in(
+        vec![scaled_object(
+            "good",
+            "http://prometheus-server.monitoring.svc:80",
+            "10",
+        )],
+        Some(vec![
+            scaled_job(
+                "render",
+                "http://prometheus-server.monitoring.svc:80",
+                "350m",
+            ),
+            scaled_job("resize", "http://prometheus-server.default.svc:80", "10"),
+        ]),
+    );
     let json = run.json();
     assert_eq!(run.code, Some(1), "{json:#}");
     assert_eq!(json["summary"]["objects"], 3);

@@ -446,6 +446,22 @@ fn lint_pass(
     })
 }
 
+/// With `--cluster`, the objects of the current kubeconfig context, linted, and what could not
+/// be read as notes; nothing without it.
+fn cluster_objects(
+    args: &LintArgs,
+    settings: &Settings,
+    show_progress: bool,
+    notes: &mut Vec<Note>,
+) -> Result<Vec<Linted>> {
+    if !args.cluster {
+        return Ok(Vec::new());
+    }
+    let (objects, more) = crate::online::lint_cluster(settings, args.online, show_progress)?;
+    notes.extend(more);
+    Ok(objects)
+}
+
 /// Runs `lint`; returns the exit code. I/O errors of single files are printed and make it 2, after
 /// every other file has been linted and reported.
 ///
@@ -497,14 +513,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
         } else {
             &mut o.after
         });
-        let cluster = if args.cluster {
-            let (objects, more) =
-                crate::online::lint_cluster(&settings, args.online, show_progress)?;
-            notes.extend(more);
-            objects
-        } else {
-            Vec::new()
-        };
+        let cluster = cluster_objects(args, &settings, show_progress, &mut notes)?;
         let mut sinks = Sinks::open(outs, color, fail_at, stdout_taken)?;
         for l in shown.iter().chain(&cluster) {
             sinks.file(l)?;
@@ -531,14 +540,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
             notes.extend(more);
             inventory.facts = facts;
         }
-        let cluster = if args.cluster {
-            let (objects, more) =
-                crate::online::lint_cluster(&settings, args.online, show_progress)?;
-            notes.extend(more);
-            objects
-        } else {
-            Vec::new()
-        };
+        let cluster = cluster_objects(args, &settings, show_progress, &mut notes)?;
         let mut sinks = Sinks::open(outs, color, fail_at, false)?;
         let late = lint_pass(&inputs, &unreadable, &settings, &inventory, |l| {
             sinks.file(&l)
