@@ -269,16 +269,3 @@ impl Totals {
         }
     }
 }
-
-/// Renders every file's findings and a summary line.
-#[must_use]
-pub fn render(files: &[Linted], style: Style) -> String {
-    let mut out = String::new();
-    let mut totals = Totals::default();
-    for linted in files {
-        totals.add(linted);
-        out.push_str(&render_file(linted, style));
-    }
-    out.push_str(&totals.summary());
-    out
-}

@@ -145,19 +145,3 @@ impl Collect {
         s
     }
 }
-
-/// Renders the JSON document of a run with nothing left unchecked.
-#[must_use]
-pub fn render(files: &[Linted]) -> String {
-    render_with_notes(files, &[])
-}
-
-/// Renders the JSON document, with what the run could not check as `notes`.
-#[must_use]
-pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
-    let mut c = Collect::default();
-    for l in files {
-        c.add(l);
-    }
-    c.finish(notes)
-}

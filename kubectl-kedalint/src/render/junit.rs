@@ -207,20 +207,3 @@ impl Collect {
         )
     }
 }
-
-/// Renders the report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
-#[must_use]
-pub fn render(files: &[Linted], fail_at: Option<Severity>) -> String {
-    render_with_notes(files, fail_at, &[])
-}
-
-/// Renders the report with what the run could not check; `fail_at` is the `--fail-on`
-/// threshold (`None` for `never`).
-#[must_use]
-pub fn render_with_notes(files: &[Linted], fail_at: Option<Severity>, notes: &[Note]) -> String {
-    let mut c = Collect::new(fail_at);
-    for l in files {
-        c.add(l);
-    }
-    c.finish(notes)
-}

@@ -306,23 +306,6 @@ struct Run {
     tool: Value,
 }
 
-/// Renders one SARIF log with one run and nothing left unchecked.
-#[must_use]
-pub fn render(files: &[Linted]) -> String {
-    render_with_notes(files, &[])
-}
-
-/// Renders one SARIF log with one run; what the run could not check goes to
-/// `invocations[0].toolExecutionNotifications`.
-#[must_use]
-pub fn render_with_notes(files: &[Linted], notes: &[Note]) -> String {
-    let mut c = Collect::default();
-    for l in files {
-        c.add(l);
-    }
-    c.finish(notes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
