@@ -1,74 +1,106 @@
 #!/usr/bin/env bash
-# Times the CLI over a generated repository of 10,000 documents (9,000 ScaledObjects, 1,000
-# ServiceMonitors) in 1,000 files (wall time and peak RSS via GNU time), a single-file run
-# (pre-commit's case: process start to exit), and, when installed, `checkov -d` over the same
-# files for comparison.
-# Usage: scripts/bench-cli.sh [FILES=1000] [DOCS_PER_FILE=10]
-# Needs GNU time (apt-get install -y time) and jq (apt-get install -y jq). checkov is optional:
+# Lint against the floor (issue 15), for the two generated repository shapes:
+#   keda-dense: 10,000 documents in 1,000 files (7.9 MB), 9 ScaledObjects and 1 ServiceMonitor in
+#               10, every query distinct;
+#   gitops:     20,000 documents in 2,000 files (18 MB), rendered Deployments, Services and
+#               ConfigMaps, 1 in 100 a ScaledObject.
+# For each: CPU (user+sys), wall time and peak RSS of the floor program (rules/examples/floor.rs:
+# read the files, granit-parser's event stream, every `query:` parsed once with promql-parser, on
+# every core) and of `kubectl-kedalint --format json --fail-on never DIR`, the lint/floor CPU
+# ratio against the goal (2.0x keda-dense, 1.3x gitops), and lint's wall time on one core
+# (`taskset -c 0`) against both (goal: both cores at most 0.6x the one-core time). Each figure is
+# the median of RUNS runs. Then a single-file run (pre-commit's case) and, when installed,
+# `checkov -d` over the keda-dense repository.
+# Usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops]
+#   --scale N also measures both shapes at N times their size (the issue's goal: N = 10).
+# Needs GNU time (apt-get install -y time) and taskset (util-linux). checkov is optional:
 #   python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov   (about 3 minutes)
 #   PATH=/tmp/ck/bin:$PATH scripts/bench-cli.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=${1:-1000}
-docs=${2:-10}
+scale=1
+runs=3
+shapes="keda gitops"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scale) scale=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --shape) shapes=$2; shift 2 ;;
+    *) echo "usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops]" >&2; exit 2 ;;
+  esac
+done
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
-command -v jq >/dev/null || { echo "needs jq: apt-get install -y jq" >&2; exit 2; }
 target=${CARGO_TARGET_DIR:-target}
-repo=$target/bench-repo
 cargo build --release -q -p kubectl-kedalint
-cargo build --release -q -p kedalint-rules --example gen_repo
-# A fresh repository: files left by an earlier, larger run would be linted too.
-rm -rf "$repo"
-"$target/release/examples/gen_repo" "$repo" "$files" "$docs" >/dev/null
+cargo build --release -q -p kedalint-rules --example gen_repo --example floor
 bin=$target/release/kubectl-kedalint
+floor=$target/release/examples/floor
+gen=$target/release/examples/gen_repo
 
-measure() { # label, command...
-  local label=$1; shift
+# Prints "cpu_seconds wall_seconds peak_rss_kib" of one run of a command (its output discarded).
+run_once() {
   local log; log=$(mktemp)
-  /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
-  local wall rss
-  wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')
-  rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
-  printf '%-34s wall %-9s peak RSS %7d KiB\n' "$label" "$wall" "$rss"
+  /usr/bin/time -f '%U %S %e %M' -o "$log" "$@" >/dev/null 2>&1 || true
+  awk '{ printf "%.3f %.3f %d\n", $1 + $2, $3, $4 }' "$log"
   rm -f "$log"
 }
-now_ns() { date +%s%N; }
+# The median (by CPU time) of RUNS runs, as "cpu wall rss".
+run_median() {
+  local i
+  for i in $(seq "$runs"); do run_once "$@"; done | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)'
+}
+# The median wall time of RUNS runs.
+wall_median() {
+  local i
+  for i in $(seq "$runs"); do run_once "$@"; done | sort -k2 -n | awk -v n="$runs" 'NR == int((n + 1) / 2) { print $2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "NOT met") }'; }
 
-echo "repository: $files files, $((files * docs)) documents ($(du -sh "$repo" | cut -f1)), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "kedalint, whole repository" "$bin" --format json --fail-on never "$repo"
-report=$(mktemp)
-start=$(now_ns)
-"$bin" --format json --fail-on never "$repo" >"$report"
-end=$(now_ns)
-# Counted after the clock stops: jq reading the report in a pipe would share the CPU with the run.
-objects=$(jq .summary.objects "$report")
-rm -f "$report"
-ms=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
-echo "kedalint: ${ms} ms for $objects ScaledObjects = $(awk -v n="$objects" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }') objects/s"
+echo "$(nproc) cores; load average at start $(cut -d' ' -f1-3 /proc/loadavg); median of $runs runs each"
+printf '%-18s %-6s %9s %8s %10s | %9s %8s %10s | %8s %5s %-8s | %8s %6s %-8s\n' \
+  repository what floorCPU wall RSS lintCPU wall RSS "CPU x" goal "" 1core "x" ""
+scales=1
+[ "$scale" -gt 1 ] && scales="1 $scale"
+for shape in $shapes; do
+  case $shape in
+    keda) goal=2.0 ;;
+    gitops) goal=1.3 ;;
+    *) echo "unknown shape $shape" >&2; exit 2 ;;
+  esac
+  for s in $scales; do
+    repo=$target/bench-repo-$shape-$s
+    rm -rf "$repo"
+    "$gen" "$repo" --shape "$shape" --scale "$s" >/dev/null
+    read -r fcpu fwall frss < <(run_median "$floor" "$repo")
+    read -r lcpu lwall lrss < <(run_median "$bin" --format json --fail-on never "$repo")
+    one=$(wall_median taskset -c 0 "$bin" --format json --fail-on never "$repo")
+    cpu_ratio=$(ratio "$lcpu" "$fcpu")
+    par_ratio=$(ratio "$lwall" "$one")
+    printf '%-18s %-6s %8ss %7ss %7d KiB | %8ss %7ss %7d KiB | %7sx %5s %-8s | %7ss %5sx %-8s\n' \
+      "$shape x$s" "$(du -sh "$repo" | cut -f1)" "$fcpu" "$fwall" "$frss" "$lcpu" "$lwall" "$lrss" \
+      "$cpu_ratio" "$goal" "$(verdict "$cpu_ratio" "$goal")" "$one" "$par_ratio" "$(verdict "$par_ratio" 0.6)"
+    [ "$s" -eq 1 ] && [ "$shape" = keda ] && keep=$repo || rm -rf "$repo"
+  done
+done
+echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(CPU = user + sys; CPU x = lint CPU / floor CPU, goal 2.0x keda-dense, 1.3x gitops; 1core = lint wall"
+echo " time under taskset -c 0, x = both-core wall / one-core wall, goal at most 0.6x)"
 
-# The same run held to one core: what linting files in parallel gains on this machine.
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
-  start=$(now_ns)
-  taskset -c 0 "$bin" --format json --fail-on never "$repo" >/dev/null
-  end=$(now_ns)
-  ms1=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.0f", ns / 1e6 }')
-  echo "kedalint on one core (taskset -c 0): ${ms1} ms; parallel speed-up on $(nproc) cores: $(awk -v a="$ms1" -v b="$ms" 'BEGIN { printf "%.2f", a / b }')x"
-fi
-
-one="$repo/team-0/app-0.yaml"
-measure "kedalint, one file (pre-commit)" "$bin" --fail-on never "$one"
-runs=20
-start=$(now_ns)
-for _ in $(seq $runs); do "$bin" --fail-on never "$one" >/dev/null; done
-end=$(now_ns)
-echo "kedalint, one file: $(awk -v ns=$((end - start)) -v n=$runs 'BEGIN { printf "%.1f", ns / 1e6 / n }') ms per run (mean of $runs)"
-
-if command -v checkov >/dev/null 2>&1; then
-  cstart=$(now_ns)
-  measure "checkov -d (same repository)" checkov -d "$repo" --quiet --compact --framework kubernetes
-  cend=$(now_ns)
-  cms=$(( (cend - cstart) / 1000000 ))
-  echo "checkov $(checkov --version): ${cms} ms; checkov/kedalint wall-time ratio: $(awk -v c="$cms" -v k="$ms" 'BEGIN { printf "%.0f", c / k }')x"
-else
-  echo "checkov not installed: skipped (python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov, then PATH=/tmp/ck/bin:\$PATH)"
+if [ -n "${keep:-}" ]; then
+  one="$keep/team-0/app-0.yaml"
+  read -r _ wall rss < <(run_once "$bin" --fail-on never "$one")
+  echo "kedalint, one file (pre-commit): wall ${wall}s, peak RSS $rss KiB"
+  n=20
+  start=$(date +%s%N)
+  for _ in $(seq $n); do "$bin" --fail-on never "$one" >/dev/null || true; done
+  end=$(date +%s%N)
+  echo "kedalint, one file: $(awk -v ns=$((end - start)) -v n=$n 'BEGIN { printf "%.1f", ns / 1e6 / n }') ms per run (mean of $n)"
+  if command -v checkov >/dev/null 2>&1; then
+    read -r _ cwall crss < <(run_once checkov -d "$keep" --quiet --compact --framework kubernetes)
+    echo "checkov $(checkov --version) -d (keda-dense repository): wall ${cwall}s, peak RSS $crss KiB"
+  else
+    echo "checkov not installed: skipped (python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov, then PATH=/tmp/ck/bin:\$PATH)"
+  fi
+  rm -rf "$keep"
 fi
