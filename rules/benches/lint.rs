@@ -14,8 +14,12 @@ use kedalint_rules::lint::{ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::source::{LoadLimits, load_stream};
 use kedalint_rules::{Settings, SourceFile, promql};
 
+#[path = "floor/mod.rs"]
+mod floor;
 #[path = "gen/mod.rs"]
 mod generate;
+
+use generate::Shape;
 
 fn per_object(c: &mut Criterion) {
     let settings = Settings::default();
@@ -125,5 +129,59 @@ fn repository(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, per_object, per_query, repository);
+/// One file of each repository shape, linted on one thread, beside the floor of issue 15 on one
+/// thread: granit-parser's events and every `query:` parsed once (`benches/floor/mod.rs`). Each
+/// iteration gets a fresh file (the same documents under other numbers), so lint sees new query
+/// text as a CLI run does, and both pay for the same bytes.
+fn file_vs_floor(c: &mut Criterion) {
+    let settings = Settings::default();
+    // File 4 of the GitOps shape holds its first ScaledObject. A shift of the numbers by the
+    // least common multiple of every modulus each generator uses changes only names and queries.
+    for (shape, f, shift) in [
+        (Shape::KedaDense, 0_usize, 204_204_usize),
+        (Shape::GitOps, 4, 1_409_007_600),
+    ] {
+        let mut g = c.benchmark_group(format!("file/{}", shape.name()));
+        g.throughput(Throughput::Bytes(shape.file(f, 10).len() as u64));
+        for (name, lint) in [
+            ("floor (one thread)", false),
+            ("parse+lint (one thread)", true),
+        ] {
+            let mut next = f;
+            g.bench_function(name, |b| {
+                b.iter_batched(
+                    || {
+                        next += shift;
+                        SourceFile::new("app.yaml", shape.file(next, 10))
+                    },
+                    |file| {
+                        if lint {
+                            let parsed = ParsedFile::parse(file);
+                            let inventory = inventory_of(std::slice::from_ref(&parsed));
+                            lint_parsed(&parsed, &settings, &inventory).findings.len()
+                        } else {
+                            floor::floor_of(&file.text).events
+                        }
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+        }
+        g.finish();
+    }
+}
+
+/// Short runs: the whole bench in a few minutes on a shared two-core machine.
+fn short() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = short();
+    targets = per_object, per_query, repository, file_vs_floor
+}
 criterion_main!(benches);

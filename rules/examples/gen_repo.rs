@@ -30,16 +30,15 @@ fn main() -> std::io::Result<()> {
         match arg.as_str() {
             "--shape" => {
                 let name = args.next().unwrap_or_default();
-                shape = Shape::parse(&name)
-                    .ok_or_else(|| usage(&format!("unknown shape {name:?}")))?;
+                shape =
+                    Shape::parse(&name).ok_or_else(|| usage(&format!("unknown shape {name:?}")))?;
             }
             "--scale" => {
                 let n = args.next().unwrap_or_default();
-                scale = n
-                    .parse()
-                    .ok()
-                    .filter(|&s| s > 0)
-                    .ok_or_else(|| usage(&format!("--scale wants a positive number, not {n:?}")))?;
+                scale =
+                    n.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                        usage(&format!("--scale wants a positive number, not {n:?}"))
+                    })?;
             }
             _ => positional.push(arg),
         }

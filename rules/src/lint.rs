@@ -8,7 +8,7 @@ use crate::facts::Facts;
 use crate::finding::{Finding, Severity};
 use crate::model::{Object, ScaledObject, TriggerAuth, objects_of, wrap_fragment};
 use crate::rules;
-use crate::scrape::{ScrapeSource, Selectable, selectable_of, source_of};
+use crate::scrape::{MonitorIndex, ScrapeSource, Selectable, selectable_of, source_of};
 use crate::settings::Settings;
 use crate::source::{
     Document, LoadLimits, Node, SourceFile, from_json, load_stream, oversized_input,
@@ -30,6 +30,8 @@ pub struct Inventory {
     pub histogram_families: BTreeSet<String>,
     /// Services and workloads' pods that monitors in the input may select.
     pub selectables: Vec<Selectable>,
+    /// The monitors of `scrape_sources` by name and selector label value, built on first use.
+    pub monitor_index: MonitorIndex,
 }
 
 impl Inventory {
@@ -45,6 +47,11 @@ impl Inventory {
             self.selectables.push(t);
         }
         for query in queries_of(object) {
+            // Only a query that spells `_bucket` or `_sum` (or an escape that could hide them in
+            // a `__name__` string) can read such a family: the others are not analysed here.
+            if !may_name_histogram_family(query) {
+                continue;
+            }
             if let Ok(a) = crate::promql::analyze(query.trim()) {
                 self.histogram_families
                     .extend(a.selectors.iter().filter_map(|s| {
@@ -75,6 +82,11 @@ impl Inventory {
                     || namespace.is_none())
         })
     }
+}
+
+/// Whether a query's text could name a metric ending in `_bucket` or `_sum`.
+fn may_name_histogram_family(query: &str) -> bool {
+    query.contains("_bucket") || query.contains("_sum") || query.contains('\\')
 }
 
 /// The PromQL an object holds: its prometheus triggers' queries (ScaledObject), or its rules'

@@ -2,8 +2,9 @@
 //! RULES.md gives (live Prometheus, monitoring objects in the same input, the object's annotation,
 //! configuration and flags, else Prometheus's default of 1m). Every answer says where it came from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::duration::{format_duration, parse_duration};
@@ -722,11 +723,58 @@ pub fn scrapes_workload(
         })
 }
 
+/// Where each name and selector label value first appears among the ServiceMonitors and
+/// PodMonitors of an input: what [`resolve`] looks a trigger's jobs or scale target up in, built
+/// once for all triggers instead of a scan of every monitor per trigger (quadratic in a
+/// repository with a monitor per application).
+#[derive(Debug, Default)]
+pub struct MonitorIndex(OnceLock<(usize, HashMap<String, usize>)>);
+
+impl Clone for MonitorIndex {
+    /// A new index, built again on first use from the sources it is used with.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl MonitorIndex {
+    /// The position in `sources` of the first monitor named `key` or selecting a label of value
+    /// `key`. The index is built from the first `sources` it sees; sources of another length
+    /// (added to since) are scanned instead.
+    fn first(&self, sources: &[ScrapeSource], key: &str) -> Option<usize> {
+        let (len, map) = self.0.get_or_init(|| {
+            let mut map = HashMap::new();
+            for (i, s) in sources.iter().enumerate().filter(|(_, s)| is_monitor(s)) {
+                for k in s.name.iter().chain(s.match_labels.iter().map(|(_, v)| v)) {
+                    map.entry(k.clone()).or_insert(i);
+                }
+            }
+            (sources.len(), map)
+        });
+        if *len == sources.len() {
+            return map.get(key).copied();
+        }
+        sources
+            .iter()
+            .position(|s| is_monitor(s) && names_or_selects(s, key))
+    }
+}
+
+fn is_monitor(s: &ScrapeSource) -> bool {
+    matches!(s.kind, SourceKind::ServiceMonitor | SourceKind::PodMonitor)
+}
+
+/// A monitor named `key`, or selecting a label of value `key`.
+fn names_or_selects(s: &ScrapeSource, key: &str) -> bool {
+    s.name.as_deref() == Some(key) || s.match_labels.iter().any(|(_, v)| v == key)
+}
+
 /// Resolves the scrape interval for a trigger's series.
 #[must_use]
 pub fn resolve(
     live: Option<&ServerProbe>,
     sources: &[ScrapeSource],
+    index: &MonitorIndex,
     selectables: &[Selectable],
     so: &ScaledObject<'_>,
     hint: &SeriesHint<'_>,
@@ -782,10 +830,7 @@ pub fn resolve(
         }
     };
     let target = so.target_name();
-    let monitors: Vec<&ScrapeSource> = sources
-        .iter()
-        .filter(|s| matches!(s.kind, SourceKind::ServiceMonitor | SourceKind::PodMonitor))
-        .collect();
+    let monitors: Vec<&ScrapeSource> = sources.iter().filter(|s| is_monitor(s)).collect();
     // Followed through the Services and pods they select: the labels the targets really get.
     for s in &monitors {
         if let Some(why) = selected_by(s, selectables, hint) {
@@ -796,26 +841,26 @@ pub fn resolve(
     if hint.jobs.is_empty()
         && let Some(t) = target
     {
+        let namespace = so.object.namespace();
         for s in &monitors {
-            if let Some(why) = scrapes_workload(s, selectables, t, so.object.namespace()) {
+            if let Some(why) = scrapes_workload(s, selectables, t, namespace) {
                 let (d, origin) = monitor_interval(s);
                 return found(d, format!("{origin}; {why}"));
             }
         }
     }
-    for s in &monitors {
-        let by_job = hint
-            .jobs
+    // The first monitor named by a job (or, without jobs, by the scale target).
+    let by_name = if hint.jobs.is_empty() {
+        target.and_then(|t| index.first(sources, t))
+    } else {
+        hint.jobs
             .iter()
-            .any(|j| s.name.as_deref() == Some(*j) || s.match_labels.iter().any(|(_, v)| v == j));
-        let by_target = hint.jobs.is_empty()
-            && target.is_some_and(|t| {
-                s.name.as_deref() == Some(t) || s.match_labels.iter().any(|(_, v)| v == t)
-            });
-        if by_job || by_target {
-            let (d, origin) = monitor_interval(s);
-            return found(d, origin);
-        }
+            .filter_map(|j| index.first(sources, j))
+            .min()
+    };
+    if let Some(i) = by_name {
+        let (d, origin) = monitor_interval(&sources[i]);
+        return found(d, origin);
     }
     if hint.jobs.is_empty() && monitors.len() == 1 {
         let (d, origin) = monitor_interval(monitors[0]);
@@ -890,6 +935,7 @@ mod tests {
         resolve(
             None,
             &sources(src),
+            &MonitorIndex::default(),
             &[],
             &ScaledObject { object: obj },
             &SeriesHint {
@@ -986,6 +1032,7 @@ mod tests {
         let r = resolve(
             Some(&server),
             &[],
+            &MonitorIndex::default(),
             &[],
             &so,
             &SeriesHint {
@@ -1004,6 +1051,7 @@ mod tests {
         let r = resolve(
             Some(&server),
             &[],
+            &MonitorIndex::default(),
             &[],
             &so,
             &SeriesHint::default(),

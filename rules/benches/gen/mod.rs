@@ -167,7 +167,7 @@ pub fn deployment(i: usize, chart: &str) -> String {
         replicas = 1 + i % 4,
         checksum = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
     );
-    let containers = if i % 4 == 0 { 2 } else { 1 };
+    let containers = if i.is_multiple_of(4) { 2 } else { 1 };
     for c in 0..containers {
         s.push_str(&format!(
             "        - name: {name}\n          image: \"registry.example.com/{chart}/{name}:1.{minor}.{c}\"\n          ports:\n            - name: http\n              containerPort: {port}\n          env:\n            - name: APP_INSTANCE\n              value: \"{i}\"\n            - name: DATABASE_URL\n              valueFrom:\n                secretKeyRef:\n                  name: {chart}-db\n                  key: url\n          livenessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n          readinessProbe:\n            httpGet:\n              path: /ready\n              port: http\n          resources:\n            requests:\n              cpu: {cpu}m\n              memory: {mem}Mi\n            limits:\n              memory: {lim}Mi\n",

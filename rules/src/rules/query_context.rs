@@ -73,6 +73,7 @@ impl<'a> QueryContext<'a> {
         let scrape = resolve(
             live,
             &cx.inventory.scrape_sources,
+            &cx.inventory.monitor_index,
             &cx.inventory.selectables,
             so,
             &hint,

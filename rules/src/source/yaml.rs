@@ -216,7 +216,7 @@ fn finish_document(
         max_depth: limits.max_depth * 2,
         error: None,
     };
-    let root = expander.expand(&raw, 0);
+    let root = expander.expand_owned(raw, 0);
     *budget = expander.budget;
     match expander.error {
         Some(error) => Document {
@@ -281,11 +281,63 @@ impl<'a> Expander<'a> {
         }
     }
 
-    fn expand<'r>(&mut self, raw: &'r Raw, depth: usize) -> Node
-    where
-        'a: 'r,
-    {
-        self.expand_in(raw, depth, false)
+    /// Expands a tree as written, moving its scalars and collections into the result instead of
+    /// copying them: only what an alias or an anchor placeholder refers to (in the anchor table)
+    /// is copied. The same result, errors and budget as [`Expander::expand_in`] on `&raw`.
+    fn expand_owned(&mut self, raw: Raw, depth: usize) -> Node {
+        if matches!(raw, Raw::Anchored(_) | Raw::Alias(..)) {
+            return self.expand_in(&raw, depth, false);
+        }
+        if self.error.is_some() {
+            return Node {
+                span: None,
+                kind: NodeKind::Seq(Vec::new()),
+            };
+        }
+        if depth > self.max_depth {
+            return self.fail(
+                format!(
+                    "nesting deeper than {} levels after following aliases",
+                    self.max_depth
+                ),
+                raw_span(&raw),
+            );
+        }
+        match raw {
+            Raw::Scalar(value, style, span) => Node {
+                span,
+                kind: NodeKind::Scalar { value, style },
+            },
+            Raw::Seq(items, span) => Node {
+                span,
+                kind: NodeKind::Seq(
+                    items
+                        .into_iter()
+                        .map(|i| self.expand_owned(i, depth + 1))
+                        .collect(),
+                ),
+            },
+            Raw::Map(entries, span) => {
+                let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
+                let mut merged: Vec<Entry> = Vec::new();
+                for (k, v) in entries {
+                    let key = self.expand_owned(k, depth + 1);
+                    let value = self.expand_owned(v, depth + 1);
+                    if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
+                        merge_sources(value, &mut merged);
+                        continue;
+                    }
+                    out.push(Entry { key, value });
+                }
+                merge_into(&mut out, merged);
+                Node {
+                    span,
+                    kind: NodeKind::Map(out),
+                }
+            }
+            // Handled by reference above.
+            other @ (Raw::Anchored(_) | Raw::Alias(..)) => self.expand_in(&other, depth, false),
+        }
     }
 
     fn expand_in<'r>(&mut self, raw: &'r Raw, depth: usize, aliased: bool) -> Node
@@ -365,30 +417,35 @@ impl<'a> Expander<'a> {
                 let mut merged: Vec<Entry> = Vec::new();
                 for (k, v) in entries {
                     let key = self.expand_in(k, depth + 1, aliased);
+                    let value = self.expand_in(v, depth + 1, aliased);
                     if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
-                        let value = self.expand_in(v, depth + 1, aliased);
                         merge_sources(value, &mut merged);
                         continue;
                     }
-                    let value = self.expand_in(v, depth + 1, aliased);
                     out.push(Entry { key, value });
                 }
-                if !merged.is_empty() {
-                    // Keys written in the mapping win, then earlier merge sources. A set, not a
-                    // scan per key: a merge of 50,000 keys into 50,000 is otherwise quadratic.
-                    let mut seen: HashSet<Option<String>> =
-                        out.iter().map(|o| o.key_str().map(str::to_owned)).collect();
-                    for e in merged {
-                        if seen.insert(e.key_str().map(str::to_owned)) {
-                            out.push(e);
-                        }
-                    }
-                }
+                merge_into(&mut out, merged);
                 Node {
                     span: span.clone(),
                     kind: NodeKind::Map(out),
                 }
             }
+        }
+    }
+}
+
+/// Adds the entries of `<<` merge sources to a mapping: keys written in the mapping win, then
+/// earlier merge sources. A set, not a scan per key: a merge of 50,000 keys into 50,000 is
+/// otherwise quadratic.
+fn merge_into(out: &mut Vec<Entry>, merged: Vec<Entry>) {
+    if merged.is_empty() {
+        return;
+    }
+    let mut seen: HashSet<Option<String>> =
+        out.iter().map(|o| o.key_str().map(str::to_owned)).collect();
+    for e in merged {
+        if seen.insert(e.key_str().map(str::to_owned)) {
+            out.push(e);
         }
     }
 }
