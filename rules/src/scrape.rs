@@ -676,8 +676,9 @@ pub fn scraped_from_target(
     hint: &SeriesHint<'_>,
 ) -> Option<String> {
     let target = so.target_name()?;
+    let namespace = so.object.namespace();
     sources.iter().find_map(|s| {
-        let why = scrapes_workload(s, selectables, target, so.object.namespace())?;
+        let why = scrapes_workload(s, selectables, target, namespace)?;
         let picked = selected_by(s, selectables, hint)?;
         Some(format!("{why}, and {picked}"))
     })
@@ -838,7 +839,9 @@ pub fn resolve(
             return found(d, format!("{origin}; {why}"));
         }
     }
+    // Without Services or workloads in the input no monitor is seen to scrape the target.
     if hint.jobs.is_empty()
+        && !selectables.is_empty()
         && let Some(t) = target
     {
         let namespace = so.object.namespace();

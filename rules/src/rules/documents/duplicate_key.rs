@@ -31,16 +31,27 @@ declare_rule! {
     pub(crate) struct DuplicateKey => "KL002", "duplicate-key", Error;
 }
 
+/// Mappings longer than this are checked with a set of their keys.
+const LONG_MAPPING: usize = 16;
+
 pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
     // Iterative walk: documents can be deep, and the webhook runs on small thread stacks.
     let mut stack: Vec<(&Node, FieldPath)> = vec![(object.root, object.base_path())];
     while let Some((node, path)) = stack.pop() {
         match &node.kind {
             NodeKind::Map(entries) => {
+                // A scan of the keys before is cheaper than a set for the short mappings of
+                // nearly every manifest; a set keeps long ones linear.
+                let long = entries.len() > LONG_MAPPING;
                 let mut first: HashMap<&str, usize> = HashMap::new();
                 for (i, e) in entries.iter().enumerate() {
                     let Some(key) = e.key_str() else { continue };
-                    if let Some(&j) = first.get(key) {
+                    let earlier = if long {
+                        first.get(key).copied()
+                    } else {
+                        entries[..i].iter().position(|x| x.key_str() == Some(key))
+                    };
+                    if let Some(j) = earlier {
                         let earlier = cx
                             .file
                             .zip(entries[j].key.span.as_ref())
@@ -57,15 +68,20 @@ pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
                             format!("key `{key}` appears more than once in {parent}{earlier}; lenient parsers keep only the last value"),
                         )
                         .help("keep one of them; strict field validation rejects the object as it is");
-                    } else {
+                    } else if long {
                         first.insert(key, i);
                     }
-                    stack.push((&e.value, path.key(key)));
+                    // A scalar holds no keys: no path built for it.
+                    if !matches!(e.value.kind, NodeKind::Scalar { .. }) {
+                        stack.push((&e.value, path.key(key)));
+                    }
                 }
             }
             NodeKind::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    stack.push((item, path.index(i)));
+                    if !matches!(item.kind, NodeKind::Scalar { .. }) {
+                        stack.push((item, path.index(i)));
+                    }
                 }
             }
             NodeKind::Scalar { .. } => {}

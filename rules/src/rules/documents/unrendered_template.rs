@@ -1,3 +1,4 @@
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -42,19 +43,33 @@ static QUERY_TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\{\{[^}]*\}\}|<[a-z][a-z0-9_-]*-[a-z0-9_-]*>").expect("valid regex")
 });
 
+/// The last step of a node's path from its parent's.
+#[derive(Clone, Copy)]
+enum Step<'n> {
+    Root,
+    Key(&'n str),
+    Index(usize),
+}
+
 pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
-    let mut stack: Vec<(&Node, FieldPath)> = vec![(object.root, object.base_path())];
-    while let Some((node, path)) = stack.pop() {
+    // Paths are built for collections and for the scalars reported, not for every scalar.
+    let root = Rc::new(object.base_path());
+    let mut stack: Vec<(&Node, Rc<FieldPath>, Step<'_>)> = vec![(object.root, root, Step::Root)];
+    while let Some((node, parent, step)) = stack.pop() {
+        let path = || match step {
+            Step::Root => (*parent).clone(),
+            Step::Key(k) => parent.key(k),
+            Step::Index(i) => parent.index(i),
+        };
         match &node.kind {
             NodeKind::Scalar { value, .. } => {
-                let is_query = path.segments().last()
-                    == Some(&crate::source::PathSegment::Key("query".to_owned()));
-                let re = if is_query {
+                let re = if matches!(step, Step::Key("query")) {
                     &*QUERY_TEMPLATE
                 } else {
                     &*TEMPLATE
                 };
                 if let Some(m) = re.find(value) {
+                    let path = path();
                     let span = cx.span_within(node, m.range());
                     cx.report(
                         &UnrenderedTemplate::INFO,
@@ -65,10 +80,11 @@ pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
                 }
             }
             NodeKind::Map(entries) => {
+                let path = Rc::new(path());
                 if is_flow_placeholder(cx, node) {
                     cx.report(
                         &UnrenderedTemplate::INFO,
-                        Loc::node(path.clone(), node),
+                        Loc::node((*path).clone(), node),
                         format!("`{path}` is a `{{...}}` placeholder that YAML reads as a mapping, not a value"),
                     )
                     .help("replace the placeholder with the real value (quote it if it must stay a template)");
@@ -76,13 +92,14 @@ pub(crate) fn check(cx: &mut Checker<'_>, object: &Object<'_>) {
                 }
                 for e in entries.iter().rev() {
                     if let Some(k) = e.key_str() {
-                        stack.push((&e.value, path.key(k)));
+                        stack.push((&e.value, Rc::clone(&path), Step::Key(k)));
                     }
                 }
             }
             NodeKind::Seq(items) => {
+                let path = Rc::new(path());
                 for (i, item) in items.iter().enumerate().rev() {
-                    stack.push((item, path.index(i)));
+                    stack.push((item, Rc::clone(&path), Step::Index(i)));
                 }
             }
         }
