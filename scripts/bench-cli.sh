@@ -59,7 +59,7 @@ verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "NOT met") 
 
 echo "$(nproc) cores; load average at start $(cut -d' ' -f1-3 /proc/loadavg); median of $runs runs each"
 printf '%-18s %-6s %9s %8s %10s | %9s %8s %10s | %8s %5s %-8s | %8s %6s %-8s\n' \
-  repository what floorCPU wall RSS lintCPU wall RSS "CPU x" goal "" 1core "x" ""
+  repository size floorCPU wall RSS lintCPU wall RSS "CPU x" goal "" 1core "x" ""
 scales=1
 [ "$scale" -gt 1 ] && scales="1 $scale"
 for shape in $shapes; do
