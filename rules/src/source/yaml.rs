@@ -281,6 +281,26 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// The node to return instead of expanding `raw`: an empty one after an error, an error
+    /// when nesting is too deep.
+    fn stop(&mut self, raw: &Raw, depth: usize) -> Option<Node> {
+        if self.error.is_some() {
+            return Some(Node {
+                span: None,
+                kind: NodeKind::Seq(Vec::new()),
+            });
+        }
+        (depth > self.max_depth).then(|| {
+            self.fail(
+                format!(
+                    "nesting deeper than {} levels after following aliases",
+                    self.max_depth
+                ),
+                raw_span(raw),
+            )
+        })
+    }
+
     /// Expands a tree as written, moving its scalars and collections into the result instead of
     /// copying them: only what an alias or an anchor placeholder refers to (in the anchor table)
     /// is copied. The same result, errors and budget as [`Expander::expand_in`] on `&raw`.
@@ -288,20 +308,8 @@ impl<'a> Expander<'a> {
         if matches!(raw, Raw::Anchored(_) | Raw::Alias(..)) {
             return self.expand_in(&raw, depth, false);
         }
-        if self.error.is_some() {
-            return Node {
-                span: None,
-                kind: NodeKind::Seq(Vec::new()),
-            };
-        }
-        if depth > self.max_depth {
-            return self.fail(
-                format!(
-                    "nesting deeper than {} levels after following aliases",
-                    self.max_depth
-                ),
-                raw_span(&raw),
-            );
+        if let Some(stop) = self.stop(&raw, depth) {
+            return stop;
         }
         match raw {
             Raw::Scalar(value, style, span) => Node {
@@ -352,20 +360,8 @@ impl<'a> Expander<'a> {
             },
             other => other,
         };
-        if self.error.is_some() {
-            return Node {
-                span: None,
-                kind: NodeKind::Seq(Vec::new()),
-            };
-        }
-        if depth > self.max_depth {
-            return self.fail(
-                format!(
-                    "nesting deeper than {} levels after following aliases",
-                    self.max_depth
-                ),
-                raw_span(raw),
-            );
+        if let Some(stop) = self.stop(raw, depth) {
+            return stop;
         }
         if !self.charge(aliased) {
             return self.fail(
