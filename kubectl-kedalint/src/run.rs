@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
-use kedalint_rules::lint::{Inventory, ParsedFile, context_of, inventory_of, lint_parsed};
+use kedalint_rules::lint::{
+    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed,
+};
 use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
@@ -379,12 +381,8 @@ fn lint_pass(
             return None;
         }
         Some(inputs[i].load().map(|file| {
-            let parsed = ParsedFile::parse(file);
-            let report = lint_parsed(&parsed, settings, inventory);
-            Linted {
-                file: parsed.file,
-                report,
-            }
+            let report = lint_file(&file, settings, inventory);
+            Linted { file, report }
         }))
     };
     std::thread::scope(|s| {
