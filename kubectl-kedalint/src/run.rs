@@ -465,7 +465,9 @@ fn cluster_objects(
 ///
 /// Files are read twice, never all at once: a first pass keeps only what the rules need across
 /// files, a second lints file by file on every core and writes each report as it completes, in
-/// input order. `--fix` and `--diff` hold every file (they rewrite or diff them).
+/// input order. Within a file, each document is built, linted and dropped before the next
+/// (`lint_file`), so a file costs its text, line index and findings, not its trees. `--fix` and
+/// `--diff` hold every file (they rewrite or diff them).
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.

@@ -411,7 +411,7 @@ mod tests {
             .iter()
             .filter_map(|p| {
                 let text = std::fs::read_to_string(p).ok()?;
-                Some(SourceFile::new(&p.display().to_string(), &text))
+                Some(SourceFile::new(p.display().to_string(), text))
             })
             .collect()
     }
@@ -446,7 +446,7 @@ mod tests {
         }
         assert!(findings > 100, "only {findings} findings in the samples");
         for (i, text) in TRICKY.iter().enumerate() {
-            let file = SourceFile::new(&format!("tricky-{i}.yaml"), *text);
+            let file = SourceFile::new(format!("tricky-{i}.yaml"), *text);
             assert_same(&file, &settings, &Inventory::default());
         }
     }
