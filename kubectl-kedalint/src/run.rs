@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
-use kedalint_rules::lint::{Inventory, ParsedFile, context_of, inventory_of, lint_parsed};
+use kedalint_rules::lint::{
+    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed,
+};
 use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
 use crate::cli::{FailOn, Format, LintArgs};
@@ -379,12 +381,8 @@ fn lint_pass(
             return None;
         }
         Some(inputs[i].load().map(|file| {
-            let parsed = ParsedFile::parse(file);
-            let report = lint_parsed(&parsed, settings, inventory);
-            Linted {
-                file: parsed.file,
-                report,
-            }
+            let report = lint_file(&file, settings, inventory);
+            Linted { file, report }
         }))
     };
     std::thread::scope(|s| {
@@ -467,7 +465,9 @@ fn cluster_objects(
 ///
 /// Files are read twice, never all at once: a first pass keeps only what the rules need across
 /// files, a second lints file by file on every core and writes each report as it completes, in
-/// input order. `--fix` and `--diff` hold every file (they rewrite or diff them).
+/// input order. Within a file, each document is built, linted and dropped before the next
+/// (`lint_file`), so a file costs its text, line index and findings, not its trees. `--fix` and
+/// `--diff` hold every file (they rewrite or diff them).
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.

@@ -11,7 +11,7 @@ use crate::rules;
 use crate::scrape::{MonitorIndex, ScrapeSource, Selectable, selectable_of, source_of};
 use crate::settings::Settings;
 use crate::source::{
-    Document, LoadLimits, Node, SourceFile, from_json, load_stream, oversized_input,
+    Document, LoadLimits, Node, SourceFile, documents, from_json, load_stream, oversized_input,
 };
 use crate::suppression;
 
@@ -152,18 +152,16 @@ pub struct FileReport {
 #[must_use]
 pub fn inventory_of(files: &[ParsedFile]) -> Inventory {
     let mut inventory = Inventory::default();
-    for f in files {
-        add_documents(&mut inventory, &f.documents);
+    for d in files.iter().flat_map(|f| &f.documents) {
+        add_document(&mut inventory, d);
     }
     inventory
 }
 
-fn add_documents(inventory: &mut Inventory, documents: &[Document]) {
-    for d in documents {
-        if let Some(root) = &d.root {
-            for o in objects_of(root, d.index) {
-                inventory.add_object(&o);
-            }
+fn add_document(inventory: &mut Inventory, d: &Document) {
+    if let Some(root) = &d.root {
+        for o in objects_of(root, d.index) {
+            inventory.add_object(&o);
         }
     }
 }
@@ -192,7 +190,9 @@ pub fn context_of(file: &SourceFile) -> Inventory {
     {
         return inventory;
     }
-    add_documents(&mut inventory, &load_stream(text, LoadLimits::default()));
+    for d in documents(text, LoadLimits::default()) {
+        add_document(&mut inventory, &d);
+    }
     inventory
 }
 
@@ -203,38 +203,88 @@ pub fn lint_parsed(parsed: &ParsedFile, settings: &Settings, inventory: &Invento
     let mut findings = Vec::new();
     let mut objects = 0;
     for doc in &parsed.documents {
-        let mut cx = Checker::new(settings, inventory, Some(file), doc.index);
-        if let Some(error) = &doc.error {
-            rules::report_invalid_yaml(&mut cx, file, error);
-        }
-        if let Some(root) = &doc.root {
-            let mut keda = 0;
-            for object in objects_of(root, doc.index) {
-                if object.is_keda() {
-                    keda += 1;
-                    cx.check_object(&object);
-                    suppression::apply_annotation(&mut cx, &object);
-                }
-            }
-            if keda == 0
-                && let Some(wrapped) = wrap_fragment(root)
-            {
-                keda += 1;
-                let object = Object {
-                    root: &wrapped,
-                    document: doc.index,
-                    list_index: None,
-                    fragment: true,
-                };
-                cx.check_object(&object);
-            }
-            objects += keda;
-        }
-        findings.append(&mut cx.findings);
+        objects += lint_document(file, doc, settings, inventory, &mut findings);
     }
+    let starts: Vec<(usize, usize)> = parsed
+        .documents
+        .iter()
+        .filter_map(suppression::document_start)
+        .collect();
+    finish_report(file, settings, inventory, findings, objects, &starts)
+}
+
+/// Lints one file as [`lint_parsed`] does, with the same findings in the same order, building
+/// each document only when it is linted and dropping its tree before the next: memory is the
+/// file's text and line index, one document's tree and the findings, however many documents
+/// the file holds.
+#[must_use]
+pub fn lint_file(file: &SourceFile, settings: &Settings, inventory: &Inventory) -> FileReport {
+    let limits = LoadLimits::default();
+    let oversized = file
+        .oversized_size()
+        .map(|size| oversized_input(size, limits.max_bytes));
+    let stream = oversized.is_none().then(|| documents(&file.text, limits));
+    let mut findings = Vec::new();
+    let mut objects = 0;
+    let mut starts = Vec::new();
+    for doc in oversized.into_iter().chain(stream.into_iter().flatten()) {
+        starts.extend(suppression::document_start(&doc));
+        objects += lint_document(file, &doc, settings, inventory, &mut findings);
+    }
+    finish_report(file, settings, inventory, findings, objects, &starts)
+}
+
+/// Adds one document's findings, before suppression comments and sorting, to `findings`;
+/// returns how many KEDA objects it held.
+fn lint_document(
+    file: &SourceFile,
+    doc: &Document,
+    settings: &Settings,
+    inventory: &Inventory,
+    findings: &mut Vec<Finding>,
+) -> usize {
+    let mut cx = Checker::new(settings, inventory, Some(file), doc.index);
+    if let Some(error) = &doc.error {
+        rules::report_invalid_yaml(&mut cx, file, error);
+    }
+    let mut keda = 0;
+    if let Some(root) = &doc.root {
+        for object in objects_of(root, doc.index) {
+            if object.is_keda() {
+                keda += 1;
+                cx.check_object(&object);
+                suppression::apply_annotation(&mut cx, &object);
+            }
+        }
+        if keda == 0
+            && let Some(wrapped) = wrap_fragment(root)
+        {
+            keda += 1;
+            let object = Object {
+                root: &wrapped,
+                document: doc.index,
+                list_index: None,
+                fragment: true,
+            };
+            cx.check_object(&object);
+        }
+    }
+    findings.append(&mut cx.findings);
+    keda
+}
+
+/// Applies suppression comments to a file's findings and sorts them into its report.
+fn finish_report(
+    file: &SourceFile,
+    settings: &Settings,
+    inventory: &Inventory,
+    findings: Vec<Finding>,
+    objects: usize,
+    starts: &[(usize, usize)],
+) -> FileReport {
     let mut cx = Checker::new(settings, inventory, Some(file), 0);
     cx.findings = findings;
-    suppression::apply_comments(&mut cx, file, &parsed.documents);
+    suppression::apply_comments(&mut cx, file, starts);
     let mut findings = cx.findings;
     sort(&mut findings, Some(file));
     FileReport {
@@ -333,4 +383,83 @@ pub fn count_by_severity<'a>(
             Severity::Warning => (e, w + 1, i),
             Severity::Info => (e, w, i + 1),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    /// Every YAML and JSON file under `dir`, sorted.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if matches!(
+                    p.extension().and_then(|x| x.to_str()),
+                    Some("yaml" | "yml" | "json")
+                ) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The fixtures, the examples and, when present, the shared corpus.
+    fn sample_files() -> Vec<SourceFile> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let shared = std::env::var_os("KEDALINT_SHARED")
+            .map_or_else(|| root.join("..").join("shared"), PathBuf::from);
+        let mut paths = files_under(&root.join("tests").join("fixtures"));
+        paths.extend(files_under(&root.join("examples")));
+        paths.extend(files_under(&shared.join("corpus")));
+        paths
+            .iter()
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p).ok()?;
+                Some(SourceFile::new(p.display().to_string(), text))
+            })
+            .collect()
+    }
+
+    /// Inputs whose documents interact: suppression comments placed by document, a broken
+    /// document between good ones, empty documents, an alias budget spent across documents.
+    const TRICKY: &[&str] = &[
+        "# kedalint: ignore[KL999]\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: a}\nspec: {scaleTargetRef: {name: w}, triggers: [{type: prometheus, metadata: {query: 'rate(x[1s])', threshold: '1'}}]}\n---\n---\nb: [1, 2\n---\n# kedalint: ignore[KL202]\nkind: ScaledObject\n",
+        "",
+        "---\n---\n...\n",
+        "a: &x [1, 2, 3]\nb: [*x, *x]\n---\nc: [*x]\n",
+    ];
+
+    fn assert_same(file: &SourceFile, settings: &Settings, inventory: &Inventory) {
+        let whole = lint_parsed(&ParsedFile::parse(file.clone()), settings, inventory);
+        let streamed = lint_file(file, settings, inventory);
+        assert_eq!(streamed.objects, whole.objects, "{}", file.name);
+        assert_eq!(streamed.findings, whole.findings, "{}", file.name);
+    }
+
+    #[test]
+    fn linting_a_file_document_by_document_finds_exactly_what_linting_its_trees_finds() {
+        let files = sample_files();
+        assert!(files.len() > 100, "fixtures not found: {}", files.len());
+        let settings = Settings::default();
+        let parsed: Vec<ParsedFile> = files.iter().cloned().map(ParsedFile::parse).collect();
+        let inventory = inventory_of(&parsed);
+        let mut findings = 0;
+        for f in &files {
+            assert_same(f, &settings, &inventory);
+            findings += lint_file(f, &settings, &inventory).findings.len();
+        }
+        assert!(findings > 100, "only {findings} findings in the samples");
+        for (i, text) in TRICKY.iter().enumerate() {
+            let file = SourceFile::new(format!("tricky-{i}.yaml"), *text);
+            assert_same(&file, &settings, &Inventory::default());
+        }
+    }
 }

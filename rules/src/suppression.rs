@@ -88,8 +88,15 @@ pub fn comment_list(line: &str) -> Option<Range<usize>> {
     COMMENT.captures(line)?.get(1).map(|m| m.range())
 }
 
+/// Where a document's root starts, with the document's index: what [`apply_comments`] needs of
+/// each document to place a comment in one (`None` for an empty or failed document).
+pub(crate) fn document_start(document: &Document) -> Option<(usize, usize)> {
+    Some((document.index, document.root.as_ref()?.span.as_ref()?.start))
+}
+
 /// Applies `# kedalint: ignore[…]` comments: on the line of a finding, or alone on the line above.
-pub(crate) fn apply_comments(cx: &mut Checker<'_>, file: &SourceFile, documents: &[Document]) {
+/// `starts` are the [`document_start`]s of the file's documents, in order.
+pub(crate) fn apply_comments(cx: &mut Checker<'_>, file: &SourceFile, starts: &[(usize, usize)]) {
     let mut line_start = 0;
     let mut comments = Vec::new();
     for (i, line) in file.text.split_inclusive('\n').enumerate() {
@@ -102,7 +109,7 @@ pub(crate) fn apply_comments(cx: &mut Checker<'_>, file: &SourceFile, documents:
         line_start += line.len();
     }
     for (line, own_line, offset, list) in comments {
-        let document = document_at(documents, offset);
+        let document = document_at(starts, offset);
         for (code, range) in codes(list) {
             let span = Some(offset + range.start..offset + range.end);
             let Some(rule) = registry::find(code) else {
@@ -146,12 +153,11 @@ pub(crate) fn apply_comments(cx: &mut Checker<'_>, file: &SourceFile, documents:
 }
 
 /// The document a byte offset falls in.
-fn document_at(documents: &[Document], offset: usize) -> usize {
-    documents
+fn document_at(starts: &[(usize, usize)], offset: usize) -> usize {
+    starts
         .iter()
-        .filter_map(|d| Some((d.index, d.root.as_ref()?.span.as_ref()?.start)))
         .filter(|(_, start)| *start <= offset)
-        .map(|(i, _)| i)
+        .map(|&(i, _)| i)
         .next_back()
         .unwrap_or(0)
 }

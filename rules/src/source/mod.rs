@@ -11,7 +11,7 @@ mod yaml;
 
 pub use json::from_json;
 pub use path::{FieldPath, PathSegment};
-pub use yaml::{LoadLimits, MAX_INPUT_BYTES, load_stream, oversized_input};
+pub use yaml::{Documents, LoadLimits, MAX_INPUT_BYTES, documents, load_stream, oversized_input};
 
 use std::ops::Range;
 

@@ -76,67 +76,112 @@ struct Budget {
 /// with its error and reading goes on at the next `---`; nothing here panics on any input.
 #[must_use]
 pub fn load_stream(src: &str, limits: LoadLimits) -> Vec<Document> {
-    if src.len() > limits.max_bytes {
-        return vec![oversized_input(Some(src.len() as u64), limits.max_bytes)];
-    }
+    documents(src, limits).collect()
+}
+
+/// The documents of a YAML (or JSON) stream one at a time, each built when asked for, so a caller
+/// that drops each document before asking for the next holds one tree at a time. The same
+/// documents as [`load_stream`], under the same limits: the alias budget is shared by the whole
+/// stream.
+#[must_use]
+pub fn documents(src: &str, limits: LoadLimits) -> Documents<'_> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = limits.max_depth;
     options.flow_nesting_limit = limits.max_depth;
-    let mut parser = Parser::new_from_str_with_options(src, options);
-
-    let mut docs = Vec::new();
-    let mut builder = Builder::default();
-    let mut budget = Budget {
-        nodes: limits.max_alias_expansion,
-        bytes: limits.max_alias_bytes,
-    };
-    while let Some(next) = parser.next() {
-        let (event, span) = match next {
-            Ok(x) => x,
-            Err(e) => {
-                let offset = e.marker().byte_offset().unwrap_or(0).min(src.len());
-                docs.push(Document {
-                    index: docs.len(),
-                    root: None,
-                    error: Some(DocumentError {
-                        message: first_line(&e.info()),
-                        offset,
-                    }),
-                });
-                builder = Builder::default();
-                if matches!(parser.proceed_next_document(), Ok(true)) {
-                    continue;
-                }
-                break;
-            }
-        };
-        let range = span.byte_range();
-        match event {
-            Event::DocumentEnd => {
-                let raw = builder.root.take();
-                let anchors = std::mem::take(&mut builder.anchors);
-                builder = Builder::default();
-                docs.push(finish_document(
-                    docs.len(),
-                    raw,
-                    &anchors,
-                    limits,
-                    &mut budget,
-                ));
-            }
-            Event::Scalar(value, style, anchor, _) => {
-                let node = Raw::Scalar(value.into_owned(), style_of(style), range);
-                builder.add(node, anchor);
-            }
-            Event::Alias(id) => builder.add(Raw::Alias(id, range), 0),
-            Event::SequenceStart(_, anchor, _) => builder.open(Raw::Seq(Vec::new(), range), anchor),
-            Event::MappingStart(_, anchor, _) => builder.open(Raw::Map(Vec::new(), range), anchor),
-            Event::SequenceEnd | Event::MappingEnd => builder.close(range),
-            _ => {}
-        }
+    Documents {
+        src,
+        oversized: src.len() > limits.max_bytes,
+        parser: Parser::new_from_str_with_options(src, options),
+        limits,
+        budget: Budget {
+            nodes: limits.max_alias_expansion,
+            bytes: limits.max_alias_bytes,
+        },
+        index: 0,
+        done: false,
     }
-    docs
+}
+
+/// The iterator [`documents`] returns.
+pub struct Documents<'a> {
+    src: &'a str,
+    /// Over [`LoadLimits::max_bytes`]: one document saying so, nothing parsed.
+    oversized: bool,
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    limits: LoadLimits,
+    /// What alias expansion may still add in the rest of the stream.
+    budget: Budget,
+    /// The index of the next document.
+    index: usize,
+    done: bool,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Document;
+
+    fn next(&mut self) -> Option<Document> {
+        if self.done {
+            return None;
+        }
+        if self.oversized {
+            self.done = true;
+            return Some(oversized_input(
+                Some(self.src.len() as u64),
+                self.limits.max_bytes,
+            ));
+        }
+        let mut builder = Builder::default();
+        while let Some(next) = self.parser.next() {
+            let (event, span) = match next {
+                Ok(x) => x,
+                Err(e) => {
+                    let offset = e.marker().byte_offset().unwrap_or(0).min(self.src.len());
+                    let doc = Document {
+                        index: self.index,
+                        root: None,
+                        error: Some(DocumentError {
+                            message: first_line(&e.info()),
+                            offset,
+                        }),
+                    };
+                    self.index += 1;
+                    self.done = !matches!(self.parser.proceed_next_document(), Ok(true));
+                    return Some(doc);
+                }
+            };
+            let range = span.byte_range();
+            match event {
+                Event::DocumentEnd => {
+                    let raw = builder.root.take();
+                    let doc = finish_document(
+                        self.index,
+                        raw,
+                        &builder.anchors,
+                        self.limits,
+                        &mut self.budget,
+                    );
+                    self.index += 1;
+                    return Some(doc);
+                }
+                Event::Scalar(value, style, anchor, _) => {
+                    let node = Raw::Scalar(value.into_owned(), style_of(style), range);
+                    builder.add(node, anchor);
+                }
+                Event::Alias(id) => builder.add(Raw::Alias(id, range), 0),
+                Event::SequenceStart(_, anchor, _) => {
+                    builder.open(Raw::Seq(Vec::new(), range), anchor);
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    builder.open(Raw::Map(Vec::new(), range), anchor);
+                }
+                Event::SequenceEnd | Event::MappingEnd => builder.close(range),
+                _ => {}
+            }
+        }
+        self.done = true;
+        None
+    }
 }
 
 fn first_line(s: &str) -> String {
