@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{
-    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed,
+    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed, selectables_in,
 };
 use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
@@ -349,6 +349,21 @@ fn context_pass(
                 errors.push(None);
             }
             Err(e) => errors.push(Some(e)),
+        }
+    }
+    // Services and workloads matter only to monitors that select them: read them then, and only
+    // from the files that spell their kinds.
+    if inventory.has_selecting_monitors() {
+        let readable = inputs
+            .iter()
+            .zip(&errors)
+            .filter(|(_, e)| e.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        for found in parallel_map(readable, workers, |input: &discover::Input| {
+            input.load().map(|f| selectables_in(&f)).unwrap_or_default()
+        }) {
+            inventory.selectables.extend(found);
         }
     }
     (inventory, probes, errors)

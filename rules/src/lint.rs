@@ -68,6 +68,15 @@ impl Inventory {
     pub fn extend(&mut self, other: Self) {
         self.auths.extend(other.auths);
         self.scrape_sources.extend(other.scrape_sources);
+        self.histogram_families.extend(other.histogram_families);
+        self.selectables.extend(other.selectables);
+    }
+
+    /// Whether a monitor of the input selects Services or pods by labels, so that the
+    /// [`selectables`](Self::selectables) of the input matter (see [`selectables_in`]).
+    #[must_use]
+    pub fn has_selecting_monitors(&self) -> bool {
+        self.scrape_sources.iter().any(|s| s.selection.is_some())
     }
 
     /// Finds the TriggerAuthentication a trigger refers to.
@@ -166,34 +175,84 @@ fn add_document(inventory: &mut Inventory, d: &Document) {
     }
 }
 
-/// Words one of which every document that adds to an [`Inventory`] spells out: the
-/// TriggerAuthentication kinds, the Prometheus operator's group, a `prometheus.yml`/`.yaml` key of
-/// a ConfigMap, and the scrape interval keys of a Prometheus configuration or chart values.
+/// Words one of which every document that adds to an [`Inventory`] (other than its
+/// [`selectables`](Inventory::selectables)) spells out: the TriggerAuthentication kinds, the
+/// Prometheus operator's group and the other monitor groups, a `prometheus.yml`/`.yaml` key of a
+/// ConfigMap, the scrape interval keys of a Prometheus configuration or chart values, and the
+/// suffixes of a histogram or summary family read by a query.
 const CONTEXT_WORDS: &[&str] = &[
     "TriggerAuthentication",
     "monitoring.coreos.com",
+    "monitoring.googleapis.com",
     "prometheus.y",
     "scrape_configs",
     "scrape_interval",
     "scrapeInterval",
+    "_bucket",
+    "_sum",
 ];
 
+/// The kinds [`selectable_of`] reads: a document that is one of them spells its kind as a word.
+const SELECTABLE_KINDS: &[&str] = &[
+    "Service",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+];
+
+/// Whether `text` may hold a document that spells one of `words` (as part of a longer word when
+/// `whole` is false), or an escape that could hide one (`\u0053erviceMonitor` in a quoted
+/// scalar).
+fn may_spell(text: &str, words: &[&str], whole: bool) -> bool {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.contains('\\')
+        || words.iter().any(|w| {
+            text.match_indices(w).any(|(i, _)| {
+                !whole
+                    || !(ident(text[..i].chars().next_back())
+                        || ident(text[i + w.len()..].chars().next()))
+            })
+        })
+}
+
 /// What one file adds to the inventory, as [`inventory_of`] would find it, without keeping its
-/// tree: a file that spells none of the words context documents need, and has no escape that could
-/// hide one (`\u0053erviceMonitor` in a quoted scalar), is not even parsed.
+/// tree, except its [`selectables`](Inventory::selectables) (those come from [`selectables_in`],
+/// needed only when [`Inventory::has_selecting_monitors`]): a file that spells none of the words
+/// context documents need is not even parsed.
 #[must_use]
 pub fn context_of(file: &SourceFile) -> Inventory {
     let mut inventory = Inventory::default();
     let text = &file.text;
-    if file.oversized_size().is_some()
-        || !(text.contains('\\') || CONTEXT_WORDS.iter().any(|w| text.contains(w)))
-    {
+    if file.oversized_size().is_some() || !may_spell(text, CONTEXT_WORDS, false) {
         return inventory;
     }
     for d in documents(text, LoadLimits::default()) {
         add_document(&mut inventory, &d);
     }
+    inventory.selectables.clear();
     inventory
+}
+
+/// The Services and workloads one file holds, as [`inventory_of`] would find them, without
+/// keeping its tree: a file that spells none of their kinds as a word is not parsed.
+#[must_use]
+pub fn selectables_in(file: &SourceFile) -> Vec<Selectable> {
+    let text = &file.text;
+    if file.oversized_size().is_some() || !may_spell(text, SELECTABLE_KINDS, true) {
+        return Vec::new();
+    }
+    documents(text, LoadLimits::default())
+        .filter_map(|d| d.root)
+        .flat_map(|root| {
+            objects_of(&root, 0)
+                .iter()
+                .filter_map(selectable_of)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Lints one parsed file against an inventory built from the whole input.
