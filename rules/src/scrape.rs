@@ -628,14 +628,13 @@ fn selected_by(
 ) -> Option<String> {
     let sel = s.selection.as_ref()?;
     // A pod monitor's own job name needs no pods in the input.
-    if !sel.services && sel.job_label.is_none() {
-        let job = pod_monitor_job(s, sel);
-        if hint.jobs.contains(&job.as_str()) {
-            return Some(format!(
-                "`job=\"{job}\"` is the job {} gives its targets",
-                s.label
-            ));
-        }
+    if let Some(job) = own_job(s)
+        && hint.jobs.contains(&job.as_str())
+    {
+        return Some(format!(
+            "`job=\"{job}\"` is the job {} gives its targets",
+            s.label
+        ));
     }
     for t in selectables.iter().filter(|t| sel.selects(t)) {
         let what = if t.service {
@@ -729,7 +728,18 @@ pub fn scrapes_workload(
 /// once for all triggers instead of a scan of every monitor per trigger (quadratic in a
 /// repository with a monitor per application).
 #[derive(Debug, Default)]
-pub struct MonitorIndex(OnceLock<(usize, HashMap<String, usize>)>);
+pub struct MonitorIndex(OnceLock<Built>);
+
+/// What a [`MonitorIndex`] holds once built.
+#[derive(Debug)]
+struct Built {
+    /// How many sources it was built from.
+    len: usize,
+    /// The first monitor named `key` or selecting a label of value `key`.
+    by_key: HashMap<String, usize>,
+    /// The first pod monitor without `jobLabel` that gives its targets this `job`.
+    by_own_job: HashMap<String, usize>,
+}
 
 impl Clone for MonitorIndex {
     /// A new index, built again on first use from the sources it is used with.
@@ -739,26 +749,61 @@ impl Clone for MonitorIndex {
 }
 
 impl MonitorIndex {
-    /// The position in `sources` of the first monitor named `key` or selecting a label of value
-    /// `key`. The index is built from the first `sources` it sees; sources of another length
-    /// (added to since) are scanned instead.
-    fn first(&self, sources: &[ScrapeSource], key: &str) -> Option<usize> {
-        let (len, map) = self.0.get_or_init(|| {
-            let mut map = HashMap::new();
+    /// The index of `sources`, built from the first `sources` it sees; `None` for sources of
+    /// another length (added to since), which callers scan instead.
+    fn built(&self, sources: &[ScrapeSource]) -> Option<&Built> {
+        let built = self.0.get_or_init(|| {
+            let mut by_key = HashMap::new();
+            let mut by_own_job = HashMap::new();
             for (i, s) in sources.iter().enumerate().filter(|(_, s)| is_monitor(s)) {
                 for k in s.name.iter().chain(s.match_labels.iter().map(|(_, v)| v)) {
-                    map.entry(k.clone()).or_insert(i);
+                    by_key.entry(k.clone()).or_insert(i);
+                }
+                if let Some(job) = own_job(s) {
+                    by_own_job.entry(job).or_insert(i);
                 }
             }
-            (sources.len(), map)
+            Built {
+                len: sources.len(),
+                by_key,
+                by_own_job,
+            }
         });
-        if *len == sources.len() {
-            return map.get(key).copied();
-        }
-        sources
-            .iter()
-            .position(|s| is_monitor(s) && names_or_selects(s, key))
+        (built.len == sources.len()).then_some(built)
     }
+
+    /// The position in `sources` of the first monitor named `key` or selecting a label of value
+    /// `key`.
+    fn first(&self, sources: &[ScrapeSource], key: &str) -> Option<usize> {
+        match self.built(sources) {
+            Some(b) => b.by_key.get(key).copied(),
+            None => sources
+                .iter()
+                .position(|s| is_monitor(s) && names_or_selects(s, key)),
+        }
+    }
+
+    /// The position in `sources` of the first pod monitor whose own `job` (without `jobLabel`)
+    /// is one of `jobs`: the only monitors [`selected_by`] finds when the input holds no
+    /// Services or workloads.
+    fn first_own_job(&self, sources: &[ScrapeSource], jobs: &[&str]) -> Option<usize> {
+        match self.built(sources) {
+            Some(b) => jobs
+                .iter()
+                .filter_map(|j| b.by_own_job.get(*j))
+                .min()
+                .copied(),
+            None => sources.iter().position(|s| {
+                is_monitor(s) && own_job(s).is_some_and(|j| jobs.contains(&j.as_str()))
+            }),
+        }
+    }
+}
+
+/// The `job` a pod monitor without `jobLabel` gives its targets whatever pods it selects.
+fn own_job(s: &ScrapeSource) -> Option<String> {
+    let sel = s.selection.as_ref()?;
+    (!sel.services && sel.job_label.is_none()).then(|| pod_monitor_job(s, sel))
 }
 
 fn is_monitor(s: &ScrapeSource) -> bool {
@@ -831,13 +876,20 @@ pub fn resolve(
         }
     };
     let target = so.target_name();
-    let monitors: Vec<&ScrapeSource> = sources.iter().filter(|s| is_monitor(s)).collect();
+    let monitors = || sources.iter().filter(|s| is_monitor(s));
     // Followed through the Services and pods they select: the labels the targets really get.
-    for s in &monitors {
-        if let Some(why) = selected_by(s, selectables, hint) {
-            let (d, origin) = monitor_interval(s);
-            return found(d, format!("{origin}; {why}"));
-        }
+    // Without Services or workloads only a pod monitor's own job can tie them: looked up, not
+    // scanned for every trigger.
+    let selecting = if selectables.is_empty() {
+        index
+            .first_own_job(sources, &hint.jobs)
+            .and_then(|i| Some((&sources[i], selected_by(&sources[i], selectables, hint)?)))
+    } else {
+        monitors().find_map(|s| Some((s, selected_by(s, selectables, hint)?)))
+    };
+    if let Some((s, why)) = selecting {
+        let (d, origin) = monitor_interval(s);
+        return found(d, format!("{origin}; {why}"));
     }
     // Without Services or workloads in the input no monitor is seen to scrape the target.
     if hint.jobs.is_empty()
@@ -845,7 +897,7 @@ pub fn resolve(
         && let Some(t) = target
     {
         let namespace = so.object.namespace();
-        for s in &monitors {
+        for s in monitors() {
             if let Some(why) = scrapes_workload(s, selectables, t, namespace) {
                 let (d, origin) = monitor_interval(s);
                 return found(d, format!("{origin}; {why}"));
@@ -865,9 +917,12 @@ pub fn resolve(
         let (d, origin) = monitor_interval(&sources[i]);
         return found(d, origin);
     }
-    if hint.jobs.is_empty() && monitors.len() == 1 {
-        let (d, origin) = monitor_interval(monitors[0]);
-        return found(d, origin);
+    if hint.jobs.is_empty() {
+        let mut found_monitors = monitors();
+        if let (Some(only), None) = (found_monitors.next(), found_monitors.next()) {
+            let (d, origin) = monitor_interval(only);
+            return found(d, origin);
+        }
     }
     let configs: Vec<&ScrapeSource> = sources
         .iter()
