@@ -189,15 +189,39 @@ enum Target {
     /// The first output meant for stdout (or stderr, when stdout carries a diff or fixed text),
     /// written as the run goes.
     Stream,
-    /// A later output meant for the same stream, kept until the first one is complete so outputs
-    /// never interleave.
-    Held(String),
+    /// A later output meant for the same stream, held back until the first one is complete so
+    /// outputs never interleave.
+    Held(render::spill::Spill),
 }
+
+/// stdout, or stderr when stdout carries a diff or fixed text; a closed pipe (`| head`) is not
+/// an error worth a message.
+struct Console {
+    stderr: bool,
+}
+
+impl Write for Console {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = if self.stderr {
+            std::io::stderr().lock().write_all(buf)
+        } else {
+            std::io::stdout().lock().write_all(buf)
+        };
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the console is called in an error (it never has one: see [`Console`]).
+const CONSOLE: &str = "<stdout>";
 
 /// The outputs of a run, each fed every file in order as it is linted.
 struct Sinks {
     outputs: Vec<(render::Stream, Target)>,
-    to_stderr: bool,
+    console: Console,
     fail_at: Option<Severity>,
     failed: bool,
 }
@@ -229,75 +253,56 @@ impl Sinks {
                     streaming = true;
                     Target::Stream
                 }
-                None => Target::Held(String::new()),
+                None => Target::Held(render::spill::Spill::new(render::spill::THRESHOLD)),
             };
-            outputs.push((render::Stream::new(format, style, fail_at), target));
+            let stream = render::Stream::new(format, style, fail_at, render::spill::THRESHOLD);
+            outputs.push((stream, target));
         }
         Ok(Self {
             outputs,
-            to_stderr,
+            console: Console { stderr: to_stderr },
             fail_at,
             failed: false,
         })
-    }
-
-    fn stream(&self, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        // A closed pipe (`| head`) is not an error worth a message.
-        let _ = if self.to_stderr {
-            std::io::stderr().lock().write_all(text.as_bytes())
-        } else {
-            std::io::stdout().lock().write_all(text.as_bytes())
-        };
     }
 
     fn file(&mut self, linted: &Linted) -> Result<()> {
         self.failed |= self
             .fail_at
             .is_some_and(|t| linted.report.findings.iter().any(|f| f.severity >= t));
-        for i in 0..self.outputs.len() {
-            let text = self.outputs[i].0.file(linted);
-            self.write(i, &text)?;
+        for (stream, target) in &mut self.outputs {
+            let text = stream.file(linted)?;
+            if text.is_empty() {
+                continue;
+            }
+            match target {
+                Target::File(name, w) => render::spill::write(w, name, text.as_bytes())?,
+                Target::Held(held) => held.write(text.as_bytes())?,
+                Target::Stream => {
+                    render::spill::write(&mut self.console, CONSOLE, text.as_bytes())?
+                }
+            }
         }
         Ok(())
     }
 
-    fn write(&mut self, i: usize, text: &str) -> Result<()> {
-        match &mut self.outputs[i].1 {
-            Target::File(name, w) => w.write_all(text.as_bytes()).map_err(|source| Error::Write {
-                path: name.clone(),
-                source,
-            }),
-            Target::Held(held) => {
-                held.push_str(text);
-                Ok(())
-            }
-            Target::Stream => {
-                self.stream(text);
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes what each output kept for the end, with the run's notes; returns whether a
+    /// Writes what each output held back for the end, with the run's notes; returns whether a
     /// finding reached the threshold.
     fn finish(mut self, notes: &[Note]) -> Result<bool> {
-        let outputs = std::mem::take(&mut self.outputs);
-        for (stream, target) in outputs {
-            let text = stream.finish(notes);
+        let console = &mut self.console;
+        for (stream, target) in std::mem::take(&mut self.outputs) {
             match target {
                 Target::File(name, mut w) => {
-                    let io = |source| Error::Write {
-                        path: name.clone(),
-                        source,
-                    };
-                    w.write_all(text.as_bytes()).map_err(io)?;
-                    w.flush().map_err(io)?;
+                    stream.finish(notes, &mut w, &name)?;
+                    w.flush()
+                        .map_err(|source| Error::Write { path: name, source })?;
                 }
-                Target::Held(held) => self.stream(&(held + &text)),
-                Target::Stream => self.stream(&text),
+                Target::Held(held) => {
+                    let len = held.len();
+                    held.done()?.copy(0..len, console, CONSOLE)?;
+                    stream.finish(notes, console, CONSOLE)?;
+                }
+                Target::Stream => stream.finish(notes, console, CONSOLE)?,
             }
         }
         Ok(self.failed)
