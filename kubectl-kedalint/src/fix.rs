@@ -5,17 +5,18 @@
 //! fix whose edits overlap an edit already taken, copying every other byte unchanged, relinting,
 //! and repeating a few rounds because one fix can make another possible.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
 use std::time::Duration;
 
+use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::{Fix, Settings, SourceFile};
 use similar::{Algorithm, TextDiff};
 
 use crate::discover::STDIN_NAME;
 use crate::render::Linted;
-use crate::run::lint_all;
 use crate::{Error, Result};
 
 /// Most fix-relint rounds: a fix skipped for overlapping another is tried again next round, and a
@@ -45,6 +46,9 @@ fn conflicts(a: &Range<usize>, b: &Range<usize>) -> bool {
 /// or not at all: it is skipped when any of its edits is out of bounds, splits a character, or
 /// conflicts with an edit already taken. A fix identical to one taken counts as applied (two
 /// findings with the same remedy). Returns the new text and how many fixes were applied.
+///
+/// Edits taken are kept ordered by position, so each fix is checked against its neighbours only
+/// (a scan of every edit taken per fix was quadratic in a file of many findings).
 #[must_use]
 pub fn apply_fixes<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (String, usize) {
     let mut fixes: Vec<&Fix> = fixes
@@ -52,10 +56,17 @@ pub fn apply_fixes<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> 
         .filter(|f| !f.edits.is_empty() && f.edits.iter().all(|e| valid(text, &e.span)))
         .collect();
     fixes.sort_by_key(|f| f.edits.iter().map(|e| (e.span.start, e.span.end)).min());
-    let mut taken: Vec<&Fix> = Vec::new();
+    let mut taken_fixes: HashSet<Vec<(usize, usize, &str)>> = HashSet::new();
+    // Every edit taken, by (start, end): no two conflict, so their ends never decrease.
+    let mut taken: BTreeMap<(usize, usize), &str> = BTreeMap::new();
     let mut applied = 0;
     for fix in fixes {
-        if taken.iter().any(|t| t.edits == fix.edits) {
+        let key: Vec<_> = fix
+            .edits
+            .iter()
+            .map(|e| (e.span.start, e.span.end, e.replacement.as_str()))
+            .collect();
+        if taken_fixes.contains(&key) {
             applied += 1;
             continue;
         }
@@ -64,24 +75,30 @@ pub fn apply_fixes<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> 
                 .iter()
                 .any(|b| conflicts(&a.span, &b.span))
         });
-        let clash = taken
-            .iter()
-            .flat_map(|t| &t.edits)
-            .any(|t| fix.edits.iter().any(|e| conflicts(&t.span, &e.span)));
+        let clash = fix.edits.iter().any(|e| {
+            // Edits starting after `e` ends cannot conflict with it; going back from there, the
+            // first that ends before `e` starts is where conflicts stop.
+            taken
+                .range(..=(e.span.end, usize::MAX))
+                .rev()
+                .take_while(|((_, end), _)| *end >= e.span.start)
+                .any(|((start, end), _)| conflicts(&(*start..*end), &e.span))
+        });
         if self_overlap || clash {
             continue;
         }
-        taken.push(fix);
+        for e in &fix.edits {
+            taken.insert((e.span.start, e.span.end), &e.replacement);
+        }
+        taken_fixes.insert(key);
         applied += 1;
     }
-    let mut edits: Vec<_> = taken.iter().flat_map(|f| &f.edits).collect();
-    edits.sort_by_key(|e| (e.span.start, e.span.end));
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
-    for e in edits {
-        out.push_str(&text[pos..e.span.start]);
-        out.push_str(&e.replacement);
-        pos = e.span.end;
+    for ((start, end), replacement) in taken {
+        out.push_str(&text[pos..start]);
+        out.push_str(replacement);
+        pos = end;
     }
     out.push_str(&text[pos..]);
     (out, applied)
@@ -100,110 +117,146 @@ pub struct Change {
     pub fixed: usize,
 }
 
-/// What a fixing run produced.
+/// One file fixed: what `--diff` reports, what `--fix` reports, and the change if there is one.
+#[derive(Debug)]
+pub struct Fixed {
+    /// The file as read, linted.
+    pub before: Linted,
+    /// The file after fixing, relinted; `None` when no fix applied (it is `before`).
+    pub after: Option<Linted>,
+    /// How many fixes were applied to it.
+    pub fixed: usize,
+}
+
+impl Fixed {
+    /// The file after fixing, linted (`before` when nothing changed).
+    #[must_use]
+    pub fn after(&self) -> &Linted {
+        self.after.as_ref().unwrap_or(&self.before)
+    }
+
+    /// The change, when fixing changed the text.
+    #[must_use]
+    pub fn change(&self) -> Option<Change> {
+        self.after
+            .as_ref()
+            .filter(|a| a.file.text != self.before.file.text)
+            .map(|a| Change {
+                name: a.file.name.clone(),
+                before: self.before.file.text.clone(),
+                after: a.file.text.clone(),
+                fixed: self.fixed,
+            })
+    }
+}
+
+/// Applies the applicable fixes to one linted file and relints it against `inventory` (the
+/// context from every file as read), up to [`MAX_ROUNDS`] times. Writes nothing.
+#[must_use]
+pub fn fix_file(
+    before: Linted,
+    settings: &Settings,
+    inventory: &Inventory,
+    unsafe_fixes: bool,
+) -> Fixed {
+    let mut after: Option<Linted> = None;
+    let mut fixed = 0;
+    for _ in 0..MAX_ROUNDS {
+        let current = after.as_ref().unwrap_or(&before);
+        let fixes = current
+            .report
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|f| applies(f, unsafe_fixes));
+        let (text, n) = apply_fixes(&current.file.text, fixes);
+        if text == current.file.text {
+            break;
+        }
+        fixed += n;
+        let parsed = ParsedFile::parse(SourceFile::new(current.file.name.clone(), text));
+        let report = lint_parsed(&parsed, settings, inventory);
+        after = Some(Linted {
+            file: parsed.file,
+            report,
+        });
+    }
+    Fixed {
+        before,
+        after,
+        fixed,
+    }
+}
+
+/// What a fixing run did, counted file by file for its closing line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Fixes applied, over all files.
+    pub fixed: usize,
+    /// Files that changed.
+    pub files: usize,
+    /// Remaining findings whose fix was not applied because it changes behaviour.
+    pub unsafe_left: usize,
+}
+
+impl Tally {
+    /// Counts one file.
+    pub fn add(&mut self, f: &Fixed) {
+        if f.after
+            .as_ref()
+            .is_some_and(|a| a.file.text != f.before.file.text)
+        {
+            self.fixed += f.fixed;
+            self.files += 1;
+        }
+        self.unsafe_left += f
+            .after()
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|x| x.changes_behaviour))
+            .count();
+    }
+}
+
+/// What fixing files together produced (every file held: for a few files, as `replay` fixes).
 #[derive(Debug)]
 pub struct Outcome {
-    /// The files as read, linted (what `--diff` reports: nothing was written).
-    pub before: Vec<Linted>,
-    /// The files after fixing, relinted (what `--fix` reports).
-    pub after: Vec<Linted>,
     /// The files that changed, in input order.
     pub changes: Vec<Change>,
 }
 
-impl Outcome {
-    /// Fixes applied, over all files.
-    #[must_use]
-    pub fn fixed(&self) -> usize {
-        self.changes.iter().map(|c| c.fixed).sum()
-    }
-
-    /// Remaining findings whose fix was not applied because it changes behaviour.
-    #[must_use]
-    pub fn unsafe_left(&self) -> usize {
-        self.after
-            .iter()
-            .flat_map(|l| &l.report.findings)
-            .filter(|f| f.fix.as_ref().is_some_and(|x| x.changes_behaviour))
-            .count()
-    }
-}
-
-fn copy(linted: &[Linted]) -> Vec<Linted> {
-    linted
-        .iter()
-        .map(|l| Linted {
-            file: l.file.clone(),
-            report: l.report.clone(),
-        })
-        .collect()
-}
-
-/// Lints, applies the applicable fixes, relints, up to [`MAX_ROUNDS`] times. Writes nothing.
+/// Lints `files` with the context they give each other, then fixes each with [`fix_file`].
 #[must_use]
 pub fn fix_all(files: Vec<SourceFile>, settings: &Settings, unsafe_fixes: bool) -> Outcome {
-    let originals: Vec<String> = files.iter().map(|f| f.text.clone()).collect();
-    let before = lint_all(files, settings);
-    let mut current = copy(&before);
-    let mut fixed = vec![0; current.len()];
-    for _ in 0..MAX_ROUNDS {
-        let mut changed = false;
-        let next: Vec<SourceFile> = current
-            .iter()
-            .zip(&mut fixed)
-            .map(|(l, count)| {
-                let fixes = l
-                    .report
-                    .findings
-                    .iter()
-                    .filter_map(|f| f.fix.as_ref())
-                    .filter(|f| applies(f, unsafe_fixes));
-                let (text, n) = apply_fixes(&l.file.text, fixes);
-                if text == l.file.text {
-                    // Unchanged files keep what they were read as (an oversized input stays one).
-                    return l.file.clone();
-                }
-                changed = true;
-                *count += n;
-                SourceFile::new(l.file.name.clone(), text)
-            })
-            .collect();
-        if !changed {
-            break;
-        }
-        current = lint_all(next, settings);
-    }
-    let changes = current
-        .iter()
-        .zip(originals)
-        .zip(fixed)
-        .filter(|((l, before), _)| l.file.text != *before)
-        .map(|((l, before), fixed)| Change {
-            name: l.file.name.clone(),
-            before,
-            after: l.file.text.clone(),
-            fixed,
+    let parsed: Vec<ParsedFile> = files.into_iter().map(ParsedFile::parse).collect();
+    let inventory = inventory_of(&parsed);
+    let changes = parsed
+        .into_iter()
+        .filter_map(|p| {
+            let report = lint_parsed(&p, settings, &inventory);
+            let before = Linted {
+                file: p.file,
+                report,
+            };
+            fix_file(before, settings, &inventory, unsafe_fixes).change()
         })
         .collect();
-    Outcome {
-        before,
-        after: current,
-        changes,
-    }
+    Outcome { changes }
 }
 
 /// "fixed 3 findings in 2 files" (or "would fix …" for `--diff`), with a note about fixes left for
 /// `--unsafe-fixes`.
 #[must_use]
-pub fn summary(outcome: &Outcome, dry_run: bool, unsafe_fixes: bool) -> String {
+pub fn summary(tally: Tally, dry_run: bool, unsafe_fixes: bool) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut s = format!(
         "{} {} in {}",
         if dry_run { "would fix" } else { "fixed" },
-        plural(outcome.fixed(), "finding"),
-        plural(outcome.changes.len(), "file")
+        plural(tally.fixed, "finding"),
+        plural(tally.files, "file")
     );
-    let left = outcome.unsafe_left();
+    let left = tally.unsafe_left;
     if left > 0 && !unsafe_fixes {
         let _ = write!(
             s,
@@ -214,31 +267,30 @@ pub fn summary(outcome: &Outcome, dry_run: bool, unsafe_fixes: bool) -> String {
     s
 }
 
-/// Writes the outcome: with `dry_run` (`--diff`) a unified diff per changed file on stdout and
-/// nothing else; otherwise each changed file rewritten in place, and the text read from stdin (fixed
-/// or not, so the command works as a filter) on stdout.
+/// Writes one file's change: with `dry_run` (`--diff`) its unified diff on stdout and nothing
+/// else; otherwise the file rewritten in place (the text read from stdin is the caller's to write
+/// out, fixed or not: see [`passthrough`]).
 ///
 /// # Errors
 /// A file that cannot be written.
-pub fn emit(changes: &[Change], stdin_text: Option<&str>, dry_run: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+pub fn emit(change: &Change, dry_run: bool) -> Result<()> {
     if dry_run {
-        for c in changes {
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = out.write_all(unified_diff(&c.name, &c.before, &c.after).as_bytes());
-        }
-        return Ok(());
-    }
-    for c in changes.iter().filter(|c| c.name != STDIN_NAME) {
-        std::fs::write(&c.name, &c.after).map_err(|source| Error::Write {
-            path: c.name.clone(),
+        // A closed pipe (`| head`) is not an error worth a message.
+        let diff = unified_diff(&change.name, &change.before, &change.after);
+        let _ = std::io::stdout().lock().write_all(diff.as_bytes());
+    } else if change.name != STDIN_NAME {
+        std::fs::write(&change.name, &change.after).map_err(|source| Error::Write {
+            path: change.name.clone(),
             source,
         })?;
     }
-    if let Some(text) = stdin_text {
-        let _ = out.write_all(text.as_bytes());
-    }
     Ok(())
+}
+
+/// Writes the text read from stdin, as fixed, on stdout, so `--fix -` works as a filter.
+pub fn passthrough(text: &str) {
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Context lines around each change in [`unified_diff`].
@@ -320,6 +372,20 @@ mod tests {
         let text = "é";
         let fixes = [fix(&[(1..2, "")], false), fix(&[(0..9, "")], false)];
         assert_eq!(apply_fixes(text, &fixes), ("é".to_owned(), 0));
+    }
+
+    #[test]
+    fn a_fix_with_one_edit_inside_an_edit_taken_is_skipped_whole_however_far_its_others_lie() {
+        let text = "0123456789abcdef";
+        let fixes = [
+            fix(&[(0..8, "long")], false),
+            fix(&[(8..9, "x")], false),
+            fix(&[(9..10, "y")], false),
+            // One edit far after the others, one inside the first edit taken.
+            fix(&[(12..13, "Z"), (4..4, "!")], false),
+            fix(&[(10..10, "^")], false),
+        ];
+        assert_eq!(apply_fixes(text, &fixes), ("longxy^abcdef".to_owned(), 4));
     }
 
     #[test]

@@ -472,7 +472,9 @@ fn cluster_objects(
 ///
 /// Files are read twice, never all at once: a first pass keeps only what the rules need across
 /// files, a second lints file by file on every core and writes each report as it completes, in
-/// input order. `--fix` and `--diff` hold every file (they rewrite or diff them).
+/// input order. `--fix` and `--diff` go file by file the same way (each file is fixed, relinted
+/// against the context of the files as read, and written or diffed before the next), so they hold
+/// the largest file, never the repository.
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.
@@ -497,46 +499,64 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let fail_at = threshold(args, &settings);
     let mut notes: Vec<Note> = Vec::new();
     let mut read_errors = Vec::new();
+    let (mut stdin_text, mut stdin_too_large) = (None, None);
     let fail = if args.fix || args.diff {
-        let mut files = Vec::new();
-        for l in inputs.iter().map(discover::Input::load) {
-            match l {
-                Ok(f) => files.push(f),
-                Err(e) => read_errors.push(e),
-            }
-        }
+        // File by file like a lint: the context of every file as read, then each file linted,
+        // fixed, relinted, reported and written (or diffed) before the next is read.
+        let (inventory, _, unreadable) = context_pass(&inputs, &settings, false);
         if args.online {
             notes.push(Note::new(
                 "online checks do not run with --fix or --diff; run again with --online to probe",
             ));
         }
-        // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
-        let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
-        let note = fix::summary(&o, args.diff, args.unsafe_fixes);
-        let shown = std::mem::take(if args.diff {
-            &mut o.before
-        } else {
-            &mut o.after
-        });
         let cluster = cluster_objects(args, &settings, show_progress, &mut notes)?;
         let mut sinks = Sinks::open(outs, color, fail_at, stdout_taken)?;
-        for l in shown.iter().chain(&cluster) {
+        let mut tally = fix::Tally::default();
+        // The first file that cannot be written: the files after it are left as they are, the
+        // reports are completed, and the run ends with it.
+        let mut unwritten: Option<Error> = None;
+        let late = lint_pass(&inputs, &unreadable, &settings, &inventory, |before| {
+            let fixed = fix::fix_file(before, &settings, &inventory, args.unsafe_fixes);
+            tally.add(&fixed);
+            // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
+            sinks.file(if args.diff {
+                &fixed.before
+            } else {
+                fixed.after()
+            })?;
+            if unwritten.is_none()
+                && let Some(change) = fixed.change()
+                && let Err(e) = fix::emit(&change, args.diff)
+            {
+                unwritten = Some(e);
+            }
+            let after = fixed.after();
+            if after.file.name == discover::STDIN_NAME && !args.diff {
+                if after.file.oversized_size().is_some() {
+                    stdin_too_large = Some(Error::TooLargeToFix(after.file.name.clone()));
+                } else {
+                    stdin_text = Some(after.file.text.clone());
+                }
+            }
+            Ok(())
+        })?;
+        for l in &cluster {
             sinks.file(l)?;
         }
         let fail = sinks.finish(&notes)?;
-        let stdin = shown.iter().find(|l| l.file.name == discover::STDIN_NAME);
-        let stdin_text = match stdin {
-            Some(l) if l.file.oversized_size().is_some() => {
-                if !args.diff {
-                    read_errors.push(Error::TooLargeToFix(l.file.name.clone()));
-                }
-                None
-            }
-            Some(l) => Some(l.file.text.as_str()),
-            None => None,
-        };
-        fix::emit(&o.changes, stdin_text, args.diff)?;
-        eprintln!("kubectl-kedalint: {note}");
+        read_errors.extend(unreadable.into_iter().flatten());
+        read_errors.extend(late);
+        read_errors.extend(stdin_too_large);
+        if let Some(e) = unwritten {
+            return Err(e);
+        }
+        if let Some(text) = &stdin_text {
+            fix::passthrough(text);
+        }
+        eprintln!(
+            "kubectl-kedalint: {}",
+            fix::summary(tally, args.diff, args.unsafe_fixes)
+        );
         fail
     } else {
         let (mut inventory, probes, unreadable) = context_pass(&inputs, &settings, args.online);
