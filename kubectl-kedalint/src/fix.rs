@@ -135,18 +135,23 @@ impl Fixed {
         self.after.as_ref().unwrap_or(&self.before)
     }
 
-    /// The change, when fixing changed the text.
+    /// The file after fixing, when fixing changed its text.
     #[must_use]
-    pub fn change(&self) -> Option<Change> {
+    pub fn changed(&self) -> Option<&Linted> {
         self.after
             .as_ref()
             .filter(|a| a.file.text != self.before.file.text)
-            .map(|a| Change {
-                name: a.file.name.clone(),
-                before: self.before.file.text.clone(),
-                after: a.file.text.clone(),
-                fixed: self.fixed,
-            })
+    }
+
+    /// The change, when fixing changed the text.
+    #[must_use]
+    pub fn change(&self) -> Option<Change> {
+        self.changed().map(|a| Change {
+            name: a.file.name.clone(),
+            before: self.before.file.text.clone(),
+            after: a.file.text.clone(),
+            fixed: self.fixed,
+        })
     }
 }
 
@@ -267,20 +272,20 @@ pub fn summary(tally: Tally, dry_run: bool, unsafe_fixes: bool) -> String {
     s
 }
 
-/// Writes one file's change: with `dry_run` (`--diff`) its unified diff on stdout and nothing
-/// else; otherwise the file rewritten in place (the text read from stdin is the caller's to write
-/// out, fixed or not: see [`passthrough`]).
+/// Writes one file's change from `before` to `after`: with `dry_run` (`--diff`) its unified diff on
+/// stdout and nothing else; otherwise the file rewritten in place (the text read from stdin is the
+/// caller's to write out, fixed or not: see [`passthrough`]).
 ///
 /// # Errors
 /// A file that cannot be written.
-pub fn emit(change: &Change, dry_run: bool) -> Result<()> {
+pub fn emit(name: &str, before: &str, after: &str, dry_run: bool) -> Result<()> {
     if dry_run {
         // A closed pipe (`| head`) is not an error worth a message.
-        let diff = unified_diff(&change.name, &change.before, &change.after);
+        let diff = unified_diff(name, before, after);
         let _ = std::io::stdout().lock().write_all(diff.as_bytes());
-    } else if change.name != STDIN_NAME {
-        std::fs::write(&change.name, &change.after).map_err(|source| Error::Write {
-            path: change.name.clone(),
+    } else if name != STDIN_NAME {
+        std::fs::write(name, after).map_err(|source| Error::Write {
+            path: name.to_owned(),
             source,
         })?;
     }

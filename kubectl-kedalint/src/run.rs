@@ -525,8 +525,13 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
                 fixed.after()
             })?;
             if unwritten.is_none()
-                && let Some(change) = fixed.change()
-                && let Err(e) = fix::emit(&change, args.diff)
+                && let Some(after) = fixed.changed()
+                && let Err(e) = fix::emit(
+                    &after.file.name,
+                    &fixed.before.file.text,
+                    &after.file.text,
+                    args.diff,
+                )
             {
                 unwritten = Some(e);
             }
