@@ -561,6 +561,18 @@ fn output_held_back_in_a_temporary_file_is_written_whole_and_in_order() {
         .iter()
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
+    // A second output for stdout is held back until the first is complete.
+    let run = |formats: &[&str]| {
+        let mut args: Vec<&str> = formats.iter().flat_map(|f| ["--format", f]).collect();
+        args.extend(["--fail-on", "never", "many.yaml"]);
+        stdout(&run_cli(&args, None, dir.path()))
+    };
+    let (github, json_only) = (run(&["github"]), run(&["json"]));
+    assert!(json_only.len() > 1 << 20);
+    assert!(
+        run(&["github", "json"]) == github + &json_only,
+        "github, then all of the JSON"
+    );
     let summary = &json["summary"];
     let total = ["error", "warning", "info"]
         .iter()
