@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
-use std::time::Duration;
 
 use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_parsed};
 use kedalint_rules::{Fix, Settings, SourceFile};
-use similar::{Algorithm, TextDiff};
+use similar::udiff::UnifiedHunkHeader;
+use similar::{Algorithm, DiffOp, DiffTag, TextDiff, group_diff_ops};
 
 use crate::discover::STDIN_NAME;
 use crate::render::Linted;
@@ -51,6 +51,18 @@ fn conflicts(a: &Range<usize>, b: &Range<usize>) -> bool {
 /// (a scan of every edit taken per fix was quadratic in a file of many findings).
 #[must_use]
 pub fn apply_fixes<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (String, usize) {
+    let (out, applied, _) = apply_edits(text, fixes);
+    (out, applied)
+}
+
+/// One edit taken: the byte range it replaced and the length of what replaced it.
+type Taken = (Range<usize>, usize);
+
+/// [`apply_fixes`], also giving the edits taken, in position order.
+fn apply_edits<'a>(
+    text: &str,
+    fixes: impl IntoIterator<Item = &'a Fix>,
+) -> (String, usize, Vec<Taken>) {
     let mut fixes: Vec<&Fix> = fixes
         .into_iter()
         .filter(|f| !f.edits.is_empty() && f.edits.iter().all(|e| valid(text, &e.span)))
@@ -95,13 +107,79 @@ pub fn apply_fixes<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> 
     }
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
+    let mut edits = Vec::with_capacity(taken.len());
     for ((start, end), replacement) in taken {
         out.push_str(&text[pos..start]);
         out.push_str(replacement);
         pos = end;
+        edits.push((start..end, replacement.len()));
     }
     out.push_str(&text[pos..]);
-    (out, applied)
+    (out, applied, edits)
+}
+
+/// Where two texts differ: a byte range of the text as read and the range that replaced it in
+/// the text as fixed. Every byte outside the spans is the same in both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The range in the text as read.
+    pub old: Range<usize>,
+    /// The range in the text as fixed.
+    pub new: Range<usize>,
+}
+
+/// Composes the spans changed so far (from the text as read to `current`) with one round's edits
+/// (ranges of `current`, in position order, none overlapping): the spans from the text as read to
+/// the text after the round. Spans and edits that overlap or touch become one span.
+fn compose(spans: &[Span], edits: &[Taken]) -> Vec<Span> {
+    // Both lists in `current`'s coordinates: a span moves by how much it grew, an edit by how
+    // much it grows the text.
+    let mut items: Vec<(Range<usize>, isize, isize)> = spans
+        .iter()
+        .map(|s| (s.new.clone(), len_diff(s.new.len(), s.old.len()), 0))
+        .chain(
+            edits
+                .iter()
+                .map(|(r, n)| (r.clone(), 0, len_diff(*n, r.len()))),
+        )
+        .collect();
+    items.sort_by_key(|(r, _, _)| (r.start, r.end));
+    // `grown`: how much longer `current` is than the text as read before the point reached;
+    // `growing`: how much longer the round makes the text before it.
+    let (mut grown, mut growing) = (0isize, 0isize);
+    let mut out: Vec<Span> = Vec::new();
+    let mut group: Option<(Range<usize>, isize, isize)> = None;
+    let mut close = |(r, g, d): (Range<usize>, isize, isize), grown: &mut isize, growing: &mut isize| {
+        let old = shift(r.start, -*grown)..shift(r.end, -(*grown + g));
+        let new = shift(r.start, *growing)..shift(r.end, *growing + d);
+        *grown += g;
+        *growing += d;
+        out.push(Span { old, new });
+    };
+    for (r, g, d) in items {
+        group = match group {
+            Some((gr, gg, gd)) if r.start <= gr.end => {
+                Some((gr.start..gr.end.max(r.end), gg + g, gd + d))
+            }
+            Some(done) => {
+                close(done, &mut grown, &mut growing);
+                Some((r, g, d))
+            }
+            None => Some((r, g, d)),
+        };
+    }
+    if let Some(done) = group {
+        close(done, &mut grown, &mut growing);
+    }
+    out
+}
+
+fn len_diff(a: usize, b: usize) -> isize {
+    a.cast_signed() - b.cast_signed()
+}
+
+fn shift(pos: usize, by: isize) -> usize {
+    pos.saturating_add_signed(by)
 }
 
 /// A file that fixing changed.
@@ -126,6 +204,8 @@ pub struct Fixed {
     pub after: Option<Linted>,
     /// How many fixes were applied to it.
     pub fixed: usize,
+    /// Where the text as fixed differs from the text as read, in position order.
+    pub spans: Vec<Span>,
 }
 
 impl Fixed {
@@ -166,6 +246,7 @@ pub fn fix_file(
 ) -> Fixed {
     let mut after: Option<Linted> = None;
     let mut fixed = 0;
+    let mut spans = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let current = after.as_ref().unwrap_or(&before);
         let fixes = current
@@ -174,11 +255,12 @@ pub fn fix_file(
             .iter()
             .filter_map(|f| f.fix.as_ref())
             .filter(|f| applies(f, unsafe_fixes));
-        let (text, n) = apply_fixes(&current.file.text, fixes);
+        let (text, n, edits) = apply_edits(&current.file.text, fixes);
         if text == current.file.text {
             break;
         }
         fixed += n;
+        spans = compose(&spans, &edits);
         let parsed = ParsedFile::parse(SourceFile::new(current.file.name.clone(), text));
         let report = lint_parsed(&parsed, settings, inventory);
         after = Some(Linted {
@@ -190,6 +272,7 @@ pub fn fix_file(
         before,
         after,
         fixed,
+        spans,
     }
 }
 
@@ -272,19 +355,24 @@ pub fn summary(tally: Tally, dry_run: bool, unsafe_fixes: bool) -> String {
     s
 }
 
-/// Writes one file's change from `before` to `after`: with `dry_run` (`--diff`) its unified diff on
+/// Writes one file's change, when fixing changed it: with `dry_run` (`--diff`) its unified diff on
 /// stdout and nothing else; otherwise the file rewritten in place (the text read from stdin is the
 /// caller's to write out, fixed or not: see [`passthrough`]).
 ///
 /// # Errors
 /// A file that cannot be written.
-pub fn emit(name: &str, before: &str, after: &str, dry_run: bool) -> Result<()> {
+pub fn emit(fixed: &Fixed, dry_run: bool) -> Result<()> {
+    let Some(after) = fixed.changed() else {
+        return Ok(());
+    };
+    let name = after.file.name.as_str();
     if dry_run {
+        let before = fixed.before.file.text.as_str();
+        let diff = unified_diff_of(name, before, &after.file.text, &fixed.spans);
         // A closed pipe (`| head`) is not an error worth a message.
-        let diff = unified_diff(name, before, after);
         let _ = std::io::stdout().lock().write_all(diff.as_bytes());
     } else if name != STDIN_NAME {
-        std::fs::write(name, after).map_err(|source| Error::Write {
+        std::fs::write(name, &after.file.text).map_err(|source| Error::Write {
             path: name.to_owned(),
             source,
         })?;
@@ -301,26 +389,206 @@ pub fn passthrough(text: &str) {
 /// Context lines around each change in [`unified_diff`].
 const CONTEXT: usize = 3;
 
-/// How long one file's line diff may search for the shortest edit script; past it the diff is
-/// still correct (applying it gives the fixed file) but may replace a longer run of lines than
-/// needed. Fixes change few lines, so real files finish far sooner.
-const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// A unified diff (`git apply` and `patch -p1` read it) from `before` to `after` of file `name`,
-/// with 3 lines of context and GNU-style hunk ranges; empty when the texts are equal.
+/// with 3 lines of context and GNU-style hunk ranges; empty when the texts are equal. The lines
+/// between the first and the last that differ are diffed as one region: use [`unified_diff_of`]
+/// when the spans that differ are known.
 #[must_use]
 pub fn unified_diff(name: &str, before: &str, after: &str) -> String {
+    let prefix = before
+        .bytes()
+        .zip(after.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let suffix = before.as_bytes()[prefix..]
+        .iter()
+        .rev()
+        .zip(after.as_bytes()[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let span = Span {
+        old: prefix..before.len() - suffix,
+        new: prefix..after.len() - suffix,
+    };
+    unified_diff_of(name, before, after, &[span])
+}
+
+/// [`unified_diff`] from the spans where `before` and `after` differ (every byte outside them is
+/// the same in both, as [`Fixed::spans`]): only the lines around each span are diffed (Myers, as
+/// `similar` does, with no deadline), so the diff takes time linear in the file plus what each
+/// region needs, and is the same on every run. The hunks are those of one diff of the whole
+/// texts: 3 lines of context, hunks whose context would overlap joined.
+#[must_use]
+pub fn unified_diff_of(name: &str, before: &str, after: &str, spans: &[Span]) -> String {
     if before == after {
         return String::new();
     }
-    TextDiff::configure()
-        .algorithm(Algorithm::Myers)
-        .timeout(DIFF_TIMEOUT)
-        .diff_lines(before, after)
-        .unified_diff()
-        .context_radius(CONTEXT)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+    let (old_lines, new_lines) = (line_starts(before), line_starts(after));
+    let line = |starts: &[usize], i: usize| starts[i]..starts[i + 1];
+    let mut ops: Vec<DiffOp> = Vec::new();
+    let (mut old_at, mut new_at) = (0, 0);
+    for (o, n) in line_regions(before, after, &old_lines, &new_lines, spans) {
+        push_op(&mut ops, equal(old_at, new_at, o.start - old_at));
+        let region = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(
+            &before[old_lines[o.start]..old_lines[o.end]],
+            &after[new_lines[n.start]..new_lines[n.end]],
+        );
+        for op in region.ops() {
+            push_op(&mut ops, moved(*op, o.start, n.start));
+        }
+        (old_at, new_at) = (o.end, n.end);
+    }
+    push_op(
+        &mut ops,
+        equal(old_at, new_at, old_lines.len() - 1 - old_at),
+    );
+    let mut out = String::new();
+    for hunk in group_diff_ops(ops, CONTEXT) {
+        if out.is_empty() {
+            let _ = writeln!(out, "--- a/{name}\n+++ b/{name}");
+        }
+        let _ = writeln!(out, "{}", UnifiedHunkHeader::new(&hunk));
+        for op in &hunk {
+            let (tag, o, n) = op.as_tag_tuple();
+            let (old_sign, o, n) = match tag {
+                DiffTag::Equal => (' ', o, 0..0),
+                DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => ('-', o, n),
+            };
+            let olds = o.map(|i| (old_sign, &before[line(&old_lines, i)]));
+            let news = n.map(|i| ('+', &after[line(&new_lines, i)]));
+            for (sign, text) in olds.chain(news) {
+                out.push(sign);
+                out.push_str(text);
+                if !text.ends_with(['\r', '\n']) {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where each line of `text` starts, as `similar` splits lines (after `\n`, `\r\n` or a lone
+/// `\r`), then `text.len()`.
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, b) in bytes.iter().enumerate() {
+        let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if ends && i + 1 < bytes.len() {
+            starts.push(i + 1);
+        }
+    }
+    if !text.is_empty() {
+        starts.push(text.len());
+    }
+    starts
+}
+
+/// The line ranges of `before` and `after` to diff: each span widened to whole lines (a line that
+/// may end differently in the two texts, after a `\r`, taken too), joined where they meet.
+fn line_regions(
+    before: &str,
+    after: &str,
+    old_lines: &[usize],
+    new_lines: &[usize],
+    spans: &[Span],
+) -> Vec<(Range<usize>, Range<usize>)> {
+    // The line holding byte `at` (the last line when `at` is the end).
+    let line_of = |starts: &[usize], at: usize| {
+        starts
+            .partition_point(|s| *s <= at)
+            .saturating_sub(1)
+            .min(starts.len().saturating_sub(2))
+    };
+    let after_cr = |text: &str, at: usize| at > 0 && text.as_bytes()[at - 1] == b'\r';
+    let mut out: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    for span in spans {
+        let mut o0 = line_of(old_lines, span.old.start);
+        let mut n0 = line_of(new_lines, span.new.start);
+        // A line start right after `\r` depends on the byte that follows, which differs.
+        if old_lines[o0] == span.old.start && after_cr(before, span.old.start) && o0 > 0 {
+            o0 -= 1;
+        }
+        if new_lines[n0] == span.new.start && after_cr(after, span.new.start) && n0 > 0 {
+            n0 -= 1;
+        }
+        // Through the line holding the span's last byte and the line after its end (which may
+        // be joined to it in one text and not the other), up to the end of the text.
+        let o1 = (line_of(old_lines, span.old.end) + 1).min(old_lines.len().saturating_sub(1));
+        let n1 = (line_of(new_lines, span.new.end) + 1).min(new_lines.len().saturating_sub(1));
+        match out.last_mut() {
+            Some((o, n)) if o0 <= o.end || n0 <= n.end => {
+                o.end = o.end.max(o1);
+                n.end = n.end.max(n1);
+            }
+            _ => out.push((o0..o1, n0..n1)),
+        }
+    }
+    out
+}
+
+fn equal(old_index: usize, new_index: usize, len: usize) -> DiffOp {
+    DiffOp::Equal {
+        old_index,
+        new_index,
+        len,
+    }
+}
+
+/// `op` of a region moved to the lines where the region starts.
+fn moved(op: DiffOp, old: usize, new: usize) -> DiffOp {
+    match op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => equal(old + old_index, new + new_index, len),
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        } => DiffOp::Delete {
+            old_index: old + old_index,
+            old_len,
+            new_index: new + new_index,
+        },
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        } => DiffOp::Insert {
+            old_index: old + old_index,
+            new_index: new + new_index,
+            new_len,
+        },
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => DiffOp::Replace {
+            old_index: old + old_index,
+            old_len,
+            new_index: new + new_index,
+            new_len,
+        },
+    }
+}
+
+/// Appends `op`, joining runs of equal lines (hunks are split on the length of a whole run) and
+/// dropping empty ones.
+fn push_op(ops: &mut Vec<DiffOp>, op: DiffOp) {
+    if let DiffOp::Equal { len, .. } = op {
+        if len == 0 {
+            return;
+        }
+        if let Some(DiffOp::Equal { len: last, .. }) = ops.last_mut() {
+            *last += len;
+            return;
+        }
+    }
+    ops.push(op);
 }
 
 #[cfg(test)]

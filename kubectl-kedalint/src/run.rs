@@ -525,13 +525,7 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
                 fixed.after()
             })?;
             if unwritten.is_none()
-                && let Some(after) = fixed.changed()
-                && let Err(e) = fix::emit(
-                    &after.file.name,
-                    &fixed.before.file.text,
-                    &after.file.text,
-                    args.diff,
-                )
+                && let Err(e) = fix::emit(&fixed, args.diff)
             {
                 unwritten = Some(e);
             }
