@@ -149,13 +149,14 @@ fn compose(spans: &[Span], edits: &[Taken]) -> Vec<Span> {
     let (mut grown, mut growing) = (0isize, 0isize);
     let mut out: Vec<Span> = Vec::new();
     let mut group: Option<(Range<usize>, isize, isize)> = None;
-    let mut close = |(r, g, d): (Range<usize>, isize, isize), grown: &mut isize, growing: &mut isize| {
-        let old = shift(r.start, -*grown)..shift(r.end, -(*grown + g));
-        let new = shift(r.start, *growing)..shift(r.end, *growing + d);
-        *grown += g;
-        *growing += d;
-        out.push(Span { old, new });
-    };
+    let mut close =
+        |(r, g, d): (Range<usize>, isize, isize), grown: &mut isize, growing: &mut isize| {
+            let old = shift(r.start, -*grown)..shift(r.end, -(*grown + g));
+            let new = shift(r.start, *growing)..shift(r.end, *growing + d);
+            *grown += g;
+            *growing += d;
+            out.push(Span { old, new });
+        };
     for (r, g, d) in items {
         group = match group {
             Some((gr, gg, gd)) if r.start <= gr.end => {
@@ -389,6 +390,9 @@ pub fn passthrough(text: &str) {
 /// Context lines around each change in [`unified_diff`].
 const CONTEXT: usize = 3;
 
+/// Regions of changed lines this close are diffed together.
+const JOIN: usize = 2 * CONTEXT;
+
 /// A unified diff (`git apply` and `patch -p1` read it) from `before` to `after` of file `name`,
 /// with 3 lines of context and GNU-style hunk ranges; empty when the texts are equal. The lines
 /// between the first and the last that differ are diffed as one region: use [`unified_diff_of`]
@@ -424,15 +428,16 @@ pub fn unified_diff_of(name: &str, before: &str, after: &str, spans: &[Span]) ->
         return String::new();
     }
     let (old_lines, new_lines) = (line_starts(before), line_starts(after));
-    let line = |starts: &[usize], i: usize| starts[i]..starts[i + 1];
     let mut ops: Vec<DiffOp> = Vec::new();
     let (mut old_at, mut new_at) = (0, 0);
     for (o, n) in line_regions(before, after, &old_lines, &new_lines, spans) {
         push_op(&mut ops, equal(old_at, new_at, o.start - old_at));
-        let region = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(
-            &before[old_lines[o.start]..old_lines[o.end]],
-            &after[new_lines[n.start]..new_lines[n.end]],
-        );
+        let region = TextDiff::configure()
+            .algorithm(Algorithm::Myers)
+            .diff_lines(
+                &before[old_lines[o.start]..old_lines[o.end]],
+                &after[new_lines[n.start]..new_lines[n.end]],
+            );
         for op in region.ops() {
             push_op(&mut ops, moved(*op, o.start, n.start));
         }
@@ -454,8 +459,8 @@ pub fn unified_diff_of(name: &str, before: &str, after: &str, spans: &[Span]) ->
                 DiffTag::Equal => (' ', o, 0..0),
                 DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => ('-', o, n),
             };
-            let olds = o.map(|i| (old_sign, &before[line(&old_lines, i)]));
-            let news = n.map(|i| ('+', &after[line(&new_lines, i)]));
+            let olds = o.map(|i| (old_sign, line(before, &old_lines, i)));
+            let news = n.map(|i| ('+', line(after, &new_lines, i)));
             for (sign, text) in olds.chain(news) {
                 out.push(sign);
                 out.push_str(text);
@@ -485,8 +490,10 @@ fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// The line ranges of `before` and `after` to diff: each span widened to whole lines (a line that
-/// may end differently in the two texts, after a `\r`, taken too), joined where they meet.
+/// The line ranges of `before` and `after` to diff: each span widened to whole lines, joined with
+/// the next when they are [`JOIN`] lines apart or less, then widened over the equal lines around
+/// it that repeat a line inside (a whole-text diff may slide an inserted or deleted run of lines
+/// along such lines, and must find the same place here).
 fn line_regions(
     before: &str,
     after: &str,
@@ -494,38 +501,74 @@ fn line_regions(
     new_lines: &[usize],
     spans: &[Span],
 ) -> Vec<(Range<usize>, Range<usize>)> {
-    // The line holding byte `at` (the last line when `at` is the end).
-    let line_of = |starts: &[usize], at: usize| {
-        starts
-            .partition_point(|s| *s <= at)
-            .saturating_sub(1)
-            .min(starts.len().saturating_sub(2))
-    };
-    let after_cr = |text: &str, at: usize| at > 0 && text.as_bytes()[at - 1] == b'\r';
     let mut out: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     for span in spans {
-        let mut o0 = line_of(old_lines, span.old.start);
-        let mut n0 = line_of(new_lines, span.new.start);
-        // A line start right after `\r` depends on the byte that follows, which differs.
-        if old_lines[o0] == span.old.start && after_cr(before, span.old.start) && o0 > 0 {
-            o0 -= 1;
-        }
-        if new_lines[n0] == span.new.start && after_cr(after, span.new.start) && n0 > 0 {
-            n0 -= 1;
-        }
-        // Through the line holding the span's last byte and the line after its end (which may
-        // be joined to it in one text and not the other), up to the end of the text.
-        let o1 = (line_of(old_lines, span.old.end) + 1).min(old_lines.len().saturating_sub(1));
-        let n1 = (line_of(new_lines, span.new.end) + 1).min(new_lines.len().saturating_sub(1));
+        let o0 = start_line(before, old_lines, span.old.start);
+        let n0 = start_line(after, new_lines, span.new.start);
+        // Through the line holding the span's end (the line after it when the span ends a line:
+        // a `\r` may join it to that line in one text and not the other).
+        let o1 = (start_line(before, old_lines, span.old.end) + 1).min(old_lines.len() - 1);
+        let n1 = (start_line(after, new_lines, span.new.end) + 1).min(new_lines.len() - 1);
         match out.last_mut() {
-            Some((o, n)) if o0 <= o.end || n0 <= n.end => {
+            Some((o, n)) if o0 <= o.end + JOIN => {
                 o.end = o.end.max(o1);
                 n.end = n.end.max(n1);
             }
             _ => out.push((o0..o1, n0..n1)),
         }
     }
-    out
+    let mut widened: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(out.len());
+    let (old_count, new_count) = (old_lines.len() - 1, new_lines.len() - 1);
+    for (mut o, mut n) in out {
+        let inside: HashSet<&str> = o
+            .clone()
+            .map(|i| line(before, old_lines, i))
+            .chain(n.clone().map(|i| line(after, new_lines, i)))
+            .collect();
+        let (old_floor, new_floor) = widened.last().map_or((0, 0), |(o, n)| (o.end, n.end));
+        while o.start > old_floor
+            && n.start > new_floor
+            && inside.contains(line(before, old_lines, o.start - 1))
+        {
+            o.start -= 1;
+            n.start -= 1;
+        }
+        while o.end < old_count
+            && n.end < new_count
+            && inside.contains(line(before, old_lines, o.end))
+        {
+            o.end += 1;
+            n.end += 1;
+        }
+        match widened.last_mut() {
+            Some((lo, ln)) if o.start <= lo.end => {
+                lo.end = o.end;
+                ln.end = n.end;
+            }
+            _ => widened.push((o, n)),
+        }
+    }
+    widened
+}
+
+fn line<'a>(text: &'a str, starts: &[usize], i: usize) -> &'a str {
+    &text[starts[i]..starts[i + 1]]
+}
+
+/// The first line to diff for a change starting at byte `at`: the line holding it, or the line
+/// before when `at` follows a `\r` (whether a line ends there depends on the byte at `at`, which
+/// the change may alter), or the last line when `at` is the end of a text whose last line has no
+/// newline (what is added there joins it).
+fn start_line(text: &str, starts: &[usize], at: usize) -> usize {
+    let mut i = starts.partition_point(|s| *s <= at).saturating_sub(1);
+    let lines = starts.len() - 1;
+    if i == lines && i > 0 && !text.ends_with(['\n', '\r']) {
+        i -= 1;
+    }
+    if i > 0 && starts[i] == at && text.as_bytes()[at - 1] == b'\r' {
+        i -= 1;
+    }
+    i
 }
 
 fn equal(old_index: usize, new_index: usize, len: usize) -> DiffOp {
@@ -701,6 +744,242 @@ mod tests {
         assert!(
             d.contains("@@ -16,5 +16,4 @@\n l16\n l17\n l18\n-l19\n l20\n"),
             "{d}"
+        );
+    }
+
+    /// The diff `similar` makes of the whole texts, with no deadline: what [`unified_diff_of`]
+    /// must equal.
+    fn whole_text_diff(name: &str, before: &str, after: &str) -> String {
+        TextDiff::configure()
+            .algorithm(Algorithm::Myers)
+            .diff_lines(before, after)
+            .unified_diff()
+            .context_radius(CONTEXT)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+            .to_string()
+    }
+
+    /// `text` linted alone and fixed.
+    fn fixed(text: &str, unsafe_fixes: bool) -> Fixed {
+        let settings = Settings::default();
+        let parsed = ParsedFile::parse(SourceFile::new("t.yaml".to_owned(), text.to_owned()));
+        let inventory = inventory_of(std::slice::from_ref(&parsed));
+        let report = lint_parsed(&parsed, &settings, &inventory);
+        let before = Linted {
+            file: parsed.file,
+            report,
+        };
+        fix_file(before, &settings, &inventory, unsafe_fixes)
+    }
+
+    fn yaml_files(dir: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("a readable yaml file"))
+            .collect()
+    }
+
+    /// Asserts that fixing `text` gives the diff a whole-text diff gives; returns that diff.
+    fn assert_diff_is_the_whole_text_one(text: &str, unsafe_fixes: bool) -> String {
+        let f = fixed(text, unsafe_fixes);
+        let after = &f.after().file.text;
+        let ours = unified_diff_of("t.yaml", text, after, &f.spans);
+        assert_eq!(
+            ours,
+            whole_text_diff("t.yaml", text, after),
+            "fixing:\n{text}"
+        );
+        ours
+    }
+
+    #[test]
+    fn the_diff_of_every_fixture_and_example_fixed_is_the_whole_text_diff() {
+        let mut texts = yaml_files("../tests/fixtures/fix");
+        texts.extend(yaml_files("../examples"));
+        // Fixes in many documents of one file, and files without a final newline.
+        let all = texts.join("---\n");
+        let trimmed: Vec<String> = texts.iter().map(|t| t.trim_end().to_owned()).collect();
+        texts.push(all);
+        texts.extend(trimmed);
+        let mut changed = 0;
+        for text in &texts {
+            for unsafe_fixes in [false, true] {
+                if !assert_diff_is_the_whole_text_one(text, unsafe_fixes).is_empty() {
+                    changed += 1;
+                }
+            }
+        }
+        assert!(changed > 20, "only {changed} of the files changed");
+    }
+
+    /// A small deterministic generator, so the cases are the same on every run.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(self.0 >> 33).expect("31 bits fit") % n.max(1)
+        }
+    }
+
+    /// Edits at line starts or inside lines, `gap` lines apart from a first line, each replacing,
+    /// inserting or deleting whole lines or part of one; some lines repeat, so the diff has
+    /// choices to make.
+    fn edits_every(text: &str, first: usize, gap: usize, rng: &mut Lcg) -> Vec<Fix> {
+        let starts = line_starts(text);
+        let lines = starts.len() - 1;
+        let mut fixes = Vec::new();
+        let mut at = first;
+        while at < lines {
+            let (s, e) = (starts[at], starts[at + 1]);
+            let edit = match rng.below(6) {
+                0 => (s..e, "replaced\n"),
+                1 => (s..s, "inserted\n"),
+                2 => (s..e, ""),
+                3 => (s..s, "  key: value\n  key: value\n"),
+                4 => (s + 1.min(e - s)..s + 1.min(e - s), "x"),
+                _ => (s..e, "  key: value\n"),
+            };
+            fixes.push(fix(&[edit], false));
+            at += gap;
+        }
+        fixes
+    }
+
+    /// 400 generated texts (some without a final newline, some with CRLF) and their edits over 1 to
+    /// 4 rounds: `(before, after, our diff, the whole-text diff)`. One line in `repeats` is one of
+    /// three lines found many times in a YAML file; the others are distinct.
+    fn generated_diffs(repeats: usize) -> Vec<(String, String, String, String)> {
+        let mut rng = Lcg(15);
+        (0..400)
+            .map(|case| {
+                let lines = 1 + rng.below(60);
+                let mut text: String = (0..lines)
+                    .map(|i| match rng.below(3 * repeats) {
+                        0 => "  key: value\n".to_owned(),
+                        1 => "\n".to_owned(),
+                        2 => "---\n".to_owned(),
+                        _ => format!("line {i}\n"),
+                    })
+                    .collect();
+                if case % 5 == 0 {
+                    text.pop();
+                }
+                if case % 7 == 0 {
+                    text = text.replace('\n', "\r\n");
+                }
+                let before = text.clone();
+                let mut spans = Vec::new();
+                for _ in 0..=rng.below(MAX_ROUNDS) {
+                    // From the first line or the last, every 3 to 7 lines, or anywhere.
+                    let first = match rng.below(3) {
+                        0 => 0,
+                        1 => line_starts(&text).len().saturating_sub(2),
+                        _ => rng.below(lines),
+                    };
+                    let fixes = edits_every(&text, first, 3 + rng.below(5), &mut rng);
+                    let (next, _, edits) = apply_edits(&text, &fixes);
+                    spans = compose(&spans, &edits);
+                    text = next;
+                }
+                let ours = unified_diff_of("f", &before, &text, &spans);
+                let whole = whole_text_diff("f", &before, &text);
+                (before, text, ours, whole)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_diff_of_edits_in_up_to_four_rounds_is_the_whole_text_diff() {
+        for (before, after, ours, whole) in generated_diffs(4) {
+            assert_eq!(ours, whole, "{before:?} -> {after:?}");
+        }
+    }
+
+    #[test]
+    fn where_many_lines_repeat_the_diff_has_the_whole_text_diffs_hunks_and_counts() {
+        // Lines that repeat make equally short diffs: a whole-text diff and the diff of a region
+        // may then pick different ones (a deleted and an inserted line in the other order).
+        let shape = |d: &str| {
+            let lines: Vec<&str> = d.lines().collect();
+            let headers: Vec<&str> = lines
+                .iter()
+                .copied()
+                .filter(|l| l.starts_with("@@"))
+                .collect();
+            let count = |sign: char| lines.iter().filter(|l| l.starts_with(sign)).count();
+            (headers.join("\n"), count('-'), count('+'))
+        };
+        let cases = generated_diffs(1);
+        let same = cases
+            .iter()
+            .filter(|(_, _, ours, whole)| ours == whole)
+            .count();
+        for (before, after, ours, whole) in &cases {
+            assert_eq!(shape(ours), shape(whole), "{before:?} -> {after:?}");
+        }
+        assert!(same >= 390, "only {same} of 400 identical");
+    }
+
+    #[test]
+    fn the_spans_of_several_rounds_cover_every_byte_that_changed() {
+        let before = "0123456789";
+        let (one, _, e1) = apply_edits(before, &[fix(&[(2..4, "ab"), (8..8, "++")], false)]);
+        let (two, _, e2) = apply_edits(&one, &[fix(&[(4..5, "")], false)]);
+        assert_eq!(two, "01ab567++89");
+        let spans = compose(&compose(&[], &e1), &e2);
+        assert_eq!(
+            spans,
+            [
+                Span {
+                    old: 2..5,
+                    new: 2..4
+                },
+                Span {
+                    old: 8..8,
+                    new: 7..9
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_large_file_gets_one_small_hunk_per_fixed_document_whatever_the_timing() {
+        let one = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples/inference-p95-latency.yaml"),
+        )
+        .expect("the example");
+        let single = assert_diff_is_the_whole_text_one(&one, false);
+        let hunks_of = |d: &str| d.matches("\n@@ -").count();
+        let longest = |d: &str| {
+            d.split("\n@@ -")
+                .skip(1)
+                .map(|h| h.lines().count())
+                .max()
+                .unwrap_or(0)
+        };
+        assert!(hunks_of(&single) > 0, "the example has fixes: {single}");
+        let copies = 2_000;
+        let many = format!("---\n{}\n", one.trim_end()).repeat(copies);
+        let f = fixed(&many, false);
+        let d = unified_diff_of("t.yaml", &many, &f.after().file.text, &f.spans);
+        assert_eq!(hunks_of(&d), copies * hunks_of(&single));
+        assert!(
+            longest(&d) <= longest(&single) + 1,
+            "a hunk of {} lines",
+            longest(&d)
         );
     }
 }
