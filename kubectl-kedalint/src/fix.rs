@@ -420,8 +420,9 @@ pub fn unified_diff(name: &str, before: &str, after: &str) -> String {
 /// [`unified_diff`] from the spans where `before` and `after` differ (every byte outside them is
 /// the same in both, as [`Fixed::spans`]): only the lines around each span are diffed (Myers, as
 /// `similar` does, with no deadline), so the diff takes time linear in the file plus what each
-/// region needs, and is the same on every run. The hunks are those of one diff of the whole
-/// texts: 3 lines of context, hunks whose context would overlap joined.
+/// region needs, and is the same on every run. The hunks are grouped as in one diff of the whole
+/// texts (3 lines of context, hunks whose context would overlap joined), and the diff is that
+/// diff, except that where many lines repeat, an equally short one may be chosen.
 #[must_use]
 pub fn unified_diff_of(name: &str, before: &str, after: &str, spans: &[Span]) -> String {
     if before == after {
@@ -542,8 +543,8 @@ fn line_regions(
         }
         match widened.last_mut() {
             Some((lo, ln)) if o.start <= lo.end => {
-                lo.end = o.end;
-                ln.end = n.end;
+                lo.end = lo.end.max(o.end);
+                ln.end = ln.end.max(n.end);
             }
             _ => widened.push((o, n)),
         }
