@@ -515,3 +515,92 @@ fn what_online_checks_could_not_check_is_in_json_sarif_and_junit_not_only_on_std
     assert_eq!(code, Some(0), "{problems:?}");
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+/// 400 copies of an example with findings: JSON, SARIF and JUnit of it are each over the 1 MiB
+/// an output holds back in memory, so the rest goes to a temporary file.
+fn many_findings(dir: &Path) -> PathBuf {
+    let example = std::fs::read_to_string(workspace().join("examples/inference-p95-latency.yaml"))
+        .expect("example");
+    let path = dir.join("many.yaml");
+    std::fs::write(&path, vec![example; 400].join("---\n")).expect("write input");
+    path
+}
+
+#[test]
+fn output_held_back_in_a_temporary_file_is_written_whole_and_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = many_findings(dir.path());
+    for format in ["json", "sarif", "junit"] {
+        let out = dir.path().join(format!("out.{format}"));
+        let o = run_cli(
+            &[
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+                "--format",
+                format,
+                "--fail-on",
+                "never",
+                input.to_str().unwrap(),
+            ],
+            None,
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{format}: {o:?}");
+        let file = std::fs::read_to_string(&out).expect("output file");
+        assert!(file.len() > 1 << 20, "{format}: {} bytes", file.len());
+        assert_eq!(stdout(&o), file, "{format}: stdout and --output agree");
+    }
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.json")).unwrap())
+            .expect("one JSON document");
+    let lines: Vec<u64> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    // A second output for stdout is held back until the first is complete.
+    let run = |formats: &[&str]| {
+        let mut args: Vec<&str> = formats.iter().flat_map(|f| ["--format", f]).collect();
+        args.extend(["--fail-on", "never", "many.yaml"]);
+        stdout(&run_cli(&args, None, dir.path()))
+    };
+    let (github, json_only) = (run(&["github"]), run(&["json"]));
+    assert!(json_only.len() > 1 << 20);
+    assert!(
+        run(&["github", "json"]) == github + &json_only,
+        "github, then all of the JSON"
+    );
+    let summary = &json["summary"];
+    let total = ["error", "warning", "info"]
+        .iter()
+        .map(|s| summary[s].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(lines.len() as u64, total, "every finding is written once");
+    assert!(
+        lines.windows(2).all(|w| w[0] <= w[1]),
+        "findings in line order"
+    );
+}
+
+#[test]
+fn a_temporary_file_that_cannot_be_made_is_an_error_naming_its_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = many_findings(dir.path());
+    let missing = dir.path().join("no-such-dir");
+    let o = Command::new(kedalint_tests::cli_binary())
+        .args(["--format", "json", "--fail-on", "never"])
+        .arg(&input)
+        .env("TMPDIR", &missing)
+        .output()
+        .expect("run kubectl-kedalint");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&missing.display().to_string()) && stderr.contains("temporary file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

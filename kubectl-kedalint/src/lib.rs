@@ -53,6 +53,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The temporary file that holds output for the end of the run could not be used.
+    #[error(
+        "cannot use a temporary file in `{dir}` (it holds output until the end of the run): {source}"
+    )]
+    Spill {
+        /// The directory of the (unnamed) temporary file.
+        dir: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with this crate's error.

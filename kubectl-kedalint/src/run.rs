@@ -191,15 +191,39 @@ enum Target {
     /// The first output meant for stdout (or stderr, when stdout carries a diff or fixed text),
     /// written as the run goes.
     Stream,
-    /// A later output meant for the same stream, kept until the first one is complete so outputs
-    /// never interleave.
-    Held(String),
+    /// A later output meant for the same stream, held back until the first one is complete so
+    /// outputs never interleave.
+    Held(render::spill::Spill),
 }
+
+/// stdout, or stderr when stdout carries a diff or fixed text; a closed pipe (`| head`) is not
+/// an error worth a message.
+struct Console {
+    stderr: bool,
+}
+
+impl Write for Console {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = if self.stderr {
+            std::io::stderr().lock().write_all(buf)
+        } else {
+            std::io::stdout().lock().write_all(buf)
+        };
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the console is called in an error (it never has one: see [`Console`]).
+const CONSOLE: &str = "<stdout>";
 
 /// The outputs of a run, each fed every file in order as it is linted.
 struct Sinks {
     outputs: Vec<(render::Stream, Target)>,
-    to_stderr: bool,
+    console: Console,
     fail_at: Option<Severity>,
     failed: bool,
 }
@@ -231,75 +255,56 @@ impl Sinks {
                     streaming = true;
                     Target::Stream
                 }
-                None => Target::Held(String::new()),
+                None => Target::Held(render::spill::Spill::new(render::spill::THRESHOLD)),
             };
-            outputs.push((render::Stream::new(format, style, fail_at), target));
+            let stream = render::Stream::new(format, style, fail_at, render::spill::THRESHOLD);
+            outputs.push((stream, target));
         }
         Ok(Self {
             outputs,
-            to_stderr,
+            console: Console { stderr: to_stderr },
             fail_at,
             failed: false,
         })
-    }
-
-    fn stream(&self, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        // A closed pipe (`| head`) is not an error worth a message.
-        let _ = if self.to_stderr {
-            std::io::stderr().lock().write_all(text.as_bytes())
-        } else {
-            std::io::stdout().lock().write_all(text.as_bytes())
-        };
     }
 
     fn file(&mut self, linted: &Linted) -> Result<()> {
         self.failed |= self
             .fail_at
             .is_some_and(|t| linted.report.findings.iter().any(|f| f.severity >= t));
-        for i in 0..self.outputs.len() {
-            let text = self.outputs[i].0.file(linted);
-            self.write(i, &text)?;
+        for (stream, target) in &mut self.outputs {
+            let text = stream.file(linted)?;
+            if text.is_empty() {
+                continue;
+            }
+            match target {
+                Target::File(name, w) => render::spill::write(w, name, text.as_bytes())?,
+                Target::Held(held) => held.write(text.as_bytes())?,
+                Target::Stream => {
+                    render::spill::write(&mut self.console, CONSOLE, text.as_bytes())?
+                }
+            }
         }
         Ok(())
     }
 
-    fn write(&mut self, i: usize, text: &str) -> Result<()> {
-        match &mut self.outputs[i].1 {
-            Target::File(name, w) => w.write_all(text.as_bytes()).map_err(|source| Error::Write {
-                path: name.clone(),
-                source,
-            }),
-            Target::Held(held) => {
-                held.push_str(text);
-                Ok(())
-            }
-            Target::Stream => {
-                self.stream(text);
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes what each output kept for the end, with the run's notes; returns whether a
+    /// Writes what each output held back for the end, with the run's notes; returns whether a
     /// finding reached the threshold.
     fn finish(mut self, notes: &[Note]) -> Result<bool> {
-        let outputs = std::mem::take(&mut self.outputs);
-        for (stream, target) in outputs {
-            let text = stream.finish(notes);
+        let console = &mut self.console;
+        for (stream, target) in std::mem::take(&mut self.outputs) {
             match target {
                 Target::File(name, mut w) => {
-                    let io = |source| Error::Write {
-                        path: name.clone(),
-                        source,
-                    };
-                    w.write_all(text.as_bytes()).map_err(io)?;
-                    w.flush().map_err(io)?;
+                    stream.finish(notes, &mut w, &name)?;
+                    w.flush()
+                        .map_err(|source| Error::Write { path: name, source })?;
                 }
-                Target::Held(held) => self.stream(&(held + &text)),
-                Target::Stream => self.stream(&text),
+                Target::Held(held) => {
+                    let len = held.len();
+                    held.done()?.copy(0..len, console, CONSOLE)?;
+                    stream.finish(notes, console, CONSOLE)?;
+                }
+                Target::Stream => stream.finish(notes, console, CONSOLE)?,
             }
         }
         Ok(self.failed)
@@ -482,7 +487,9 @@ fn cluster_objects(
 /// files, a second lints file by file on every core and writes each report as it completes, in
 /// input order. Within a file, each document is built, linted and dropped before the next
 /// (`lint_file`), so a file costs its text, line index and findings, not its trees. `--fix` and
-/// `--diff` hold every file (they rewrite or diff them).
+/// `--diff` go file by file the same way (each file is fixed, relinted against the context of the
+/// files as read, and written or diffed before the next), so they hold the largest file (with its
+/// trees), never the repository.
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.
@@ -507,46 +514,63 @@ pub fn lint(args: &LintArgs, matches: Option<&ArgMatches>) -> Result<i32> {
     let fail_at = threshold(args, &settings);
     let mut notes: Vec<Note> = Vec::new();
     let mut read_errors = Vec::new();
+    let (mut stdin_text, mut stdin_too_large) = (None, None);
     let fail = if args.fix || args.diff {
-        let mut files = Vec::new();
-        for l in inputs.iter().map(discover::Input::load) {
-            match l {
-                Ok(f) => files.push(f),
-                Err(e) => read_errors.push(e),
-            }
-        }
+        // File by file like a lint: the context of every file as read, then each file linted,
+        // fixed, relinted, reported and written (or diffed) before the next is read.
+        let (inventory, _, unreadable) = context_pass(&inputs, &settings, false);
         if args.online {
             notes.push(Note::new(
                 "online checks do not run with --fix or --diff; run again with --online to probe",
             ));
         }
-        // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
-        let mut o = fix::fix_all(files, &settings, args.unsafe_fixes);
-        let note = fix::summary(&o, args.diff, args.unsafe_fixes);
-        let shown = std::mem::take(if args.diff {
-            &mut o.before
-        } else {
-            &mut o.after
-        });
         let cluster = cluster_objects(args, &settings, show_progress, &mut notes)?;
         let mut sinks = Sinks::open(outs, color, fail_at, stdout_taken)?;
-        for l in shown.iter().chain(&cluster) {
+        let mut tally = fix::Tally::default();
+        // The first file that cannot be written: the files after it are left as they are, the
+        // reports are completed, and the run ends with it.
+        let mut unwritten: Option<Error> = None;
+        let late = lint_pass(&inputs, &unreadable, &settings, &inventory, |before| {
+            let fixed = fix::fix_file(before, &settings, &inventory, args.unsafe_fixes);
+            tally.add(&fixed);
+            // --fix reports the files as fixed; --diff writes nothing, so it reports them as they are.
+            sinks.file(if args.diff {
+                &fixed.before
+            } else {
+                fixed.after()
+            })?;
+            if unwritten.is_none()
+                && let Err(e) = fix::emit(&fixed, args.diff)
+            {
+                unwritten = Some(e);
+            }
+            let after = fixed.after();
+            if after.file.name == discover::STDIN_NAME && !args.diff {
+                if after.file.oversized_size().is_some() {
+                    stdin_too_large = Some(Error::TooLargeToFix(after.file.name.clone()));
+                } else {
+                    stdin_text = Some(after.file.text.clone());
+                }
+            }
+            Ok(())
+        })?;
+        for l in &cluster {
             sinks.file(l)?;
         }
         let fail = sinks.finish(&notes)?;
-        let stdin = shown.iter().find(|l| l.file.name == discover::STDIN_NAME);
-        let stdin_text = match stdin {
-            Some(l) if l.file.oversized_size().is_some() => {
-                if !args.diff {
-                    read_errors.push(Error::TooLargeToFix(l.file.name.clone()));
-                }
-                None
-            }
-            Some(l) => Some(l.file.text.as_str()),
-            None => None,
-        };
-        fix::emit(&o.changes, stdin_text, args.diff)?;
-        eprintln!("kubectl-kedalint: {note}");
+        read_errors.extend(unreadable.into_iter().flatten());
+        read_errors.extend(late);
+        read_errors.extend(stdin_too_large);
+        if let Some(e) = unwritten {
+            return Err(e);
+        }
+        if let Some(text) = &stdin_text {
+            fix::passthrough(text);
+        }
+        eprintln!(
+            "kubectl-kedalint: {}",
+            fix::summary(tally, args.diff, args.unsafe_fixes)
+        );
         fail
     } else {
         let (mut inventory, probes, unreadable) = context_pass(&inputs, &settings, args.online);

@@ -1,10 +1,15 @@
 //! JSON output, format version 1 (DESIGN.md): stable for tools and tests.
 
+use std::io::Write;
+use std::ops::Range;
+
 use kedalint_rules::{Finding, Note, ObjectRef, count_by_severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::Linted;
+use super::spill::{self, Spill, Spilled};
+use crate::Result;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -74,56 +79,95 @@ fn finding<'a>(linted: &'a Linted, f: &'a Finding) -> JsonFinding<'a> {
     }
 }
 
-/// A finding kept for the end: (index in `names` of its file, line, column, code, its JSON).
-type Entry = (
-    Option<usize>,
-    Option<usize>,
-    Option<usize>,
-    &'static str,
-    Box<RawValue>,
-);
+/// One file's findings in the held-back text: sorted among themselves, each written as
+/// `,\n    {...}` (an element of `findings` with the comma before it).
+struct Run {
+    /// The file's name; `None` for objects read from the cluster (they have no file).
+    file: Option<String>,
+    bytes: Range<u64>,
+}
 
-/// The JSON document built a file at a time: each finding is rendered as it comes and kept as
-/// text with its sort key (never the file or its tree), since the summary comes first.
-#[derive(Default)]
+/// Where the findings go in the document that [`Output`] writes with none: after the head,
+/// before the tail (no string holds a raw line break, so this is the key).
+const FINDINGS: &str = "\n  \"findings\": []";
+
+/// The JSON document built a file at a time: the summary comes first, so each file's findings are
+/// rendered as they come, sorted, and held back (in memory up to a threshold, then in a temporary
+/// file) with only the file's name kept to order them at the end.
 pub struct Collect {
     files: usize,
     objects: usize,
     counts: (usize, usize, usize),
-    names: Vec<String>,
-    /// (index in `names` of the file, line, column, code, the finding's JSON).
-    findings: Vec<Entry>,
+    held: Spill,
+    runs: Vec<Run>,
 }
 
+/// Sort key of a finding within its file: line, column, code.
+type Key = (Option<usize>, Option<usize>, String);
+
 impl Collect {
+    /// An empty document that holds back up to `threshold` bytes in memory.
+    #[must_use]
+    pub fn new(threshold: usize) -> Self {
+        Self {
+            files: 0,
+            objects: 0,
+            counts: (0, 0, 0),
+            held: Spill::new(threshold),
+            runs: Vec::new(),
+        }
+    }
+
     /// Adds one file's findings.
-    pub fn add(&mut self, linted: &Linted) {
+    ///
+    /// # Errors
+    /// The temporary file cannot be written.
+    pub fn add(&mut self, linted: &Linted) -> Result<()> {
         self.files += 1;
         self.objects += linted.report.objects;
         let (e, w, i) = count_by_severity(&linted.report.findings);
         self.counts = (self.counts.0 + e, self.counts.1 + w, self.counts.2 + i);
         if linted.report.findings.is_empty() {
-            return;
+            return Ok(());
         }
-        let name = self.names.len();
-        self.names.push(linted.file.name.clone());
-        for f in &linted.report.findings {
-            let j = finding(linted, f);
-            // An element of `findings`, two levels into the document.
-            let raw = super::fragment(&j, 2);
-            let file = j.file.map(|_| name);
-            self.findings.push((file, j.line, j.column, f.code, raw));
+        let mut entries: Vec<(Key, Box<RawValue>)> = linted
+            .report
+            .findings
+            .iter()
+            .map(|f| {
+                let j = finding(linted, f);
+                // An element of `findings`, two levels into the document.
+                (
+                    (j.line, j.column, f.code.to_owned()),
+                    super::fragment(&j, 2),
+                )
+            })
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let start = self.held.len();
+        for (_, raw) in &entries {
+            self.held.write(b",\n    ")?;
+            self.held.write(raw.get().as_bytes())?;
         }
+        let file = (!linted.file.name.starts_with(crate::online::CLUSTER_PREFIX))
+            .then(|| linted.file.name.clone());
+        self.runs.push(Run {
+            file,
+            bytes: start..self.held.len(),
+        });
+        Ok(())
     }
 
-    /// The whole document, with what the run could not check as `notes`.
-    #[must_use]
-    pub fn finish(mut self, notes: &[Note]) -> String {
-        let names = &self.names;
-        let key = |k: &Entry| (k.0.map(|i| names[i].as_str()), k.1, k.2, k.3);
-        self.findings.sort_by(|a, b| key(a).cmp(&key(b)));
+    /// Writes the whole document to `out` (called `name` in an error), with what the run could not
+    /// check as `notes`. Findings are in the order of file name (objects from the cluster first),
+    /// line, column, code; a file given twice, or objects from the cluster, have their findings
+    /// merged in that order (read back into memory, those files only).
+    ///
+    /// # Errors
+    /// The temporary file cannot be read, or `out` cannot be written.
+    pub fn finish(mut self, notes: &[Note], out: &mut dyn Write, name: &str) -> Result<()> {
         let (error, warning, info) = self.counts;
-        let out = Output {
+        let document = Output {
             version: 1,
             tool: Tool {
                 name: "kedalint",
@@ -136,12 +180,71 @@ impl Collect {
                 warning,
                 info,
             },
-            findings: self.findings.iter().map(|f| &*f.4).collect(),
+            findings: Vec::new(),
             notes,
         };
-        let mut s = serde_json::to_string_pretty(&out)
+        let mut text = serde_json::to_string_pretty(&document)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        text.push('\n');
+        let Some(at) = text.find(FINDINGS) else {
+            return spill::write(out, name, text.as_bytes());
+        };
+        let (head, tail) = text.split_at(at + FINDINGS.len() - 1);
+        spill::write(out, name, head.as_bytes())?;
+        self.runs.sort_by(|a, b| a.file.cmp(&b.file));
+        let held = std::mem::replace(&mut self.held, Spill::new(0)).done()?;
+        // The first element has no comma before it.
+        let mut skip = 1;
+        let mut runs = self.runs.iter().peekable();
+        while let Some(run) = runs.next() {
+            let mut group = vec![run];
+            while let Some(next) = runs.next_if(|r| r.file == run.file) {
+                group.push(next);
+            }
+            if let [one] = group[..] {
+                held.copy(one.bytes.start + skip..one.bytes.end, out, name)?;
+            } else {
+                let merged = merge(&held, &group)?;
+                spill::write(
+                    out,
+                    name,
+                    &merged.as_bytes()[usize::try_from(skip).unwrap_or(0)..],
+                )?;
+            }
+            skip = 0;
+        }
+        if skip == 0 {
+            spill::write(out, name, b"\n  ")?;
+        }
+        spill::write(out, name, tail.as_bytes())
     }
+}
+
+/// The findings of several runs of one file name, sorted together (stably: a run's findings
+/// before a later run's with the same key), as the runs are written.
+fn merge(held: &Spilled, group: &[&Run]) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Place {
+        code: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    }
+    let mut entries: Vec<(Key, String)> = Vec::new();
+    for run in group {
+        let bytes = held.read(run.bytes.clone())?;
+        let text = String::from_utf8_lossy(&bytes);
+        // Every element begins `,\n    {` and nothing inside one does (it is indented deeper).
+        for element in text.split(",\n    {").filter(|e| !e.is_empty()) {
+            let element = format!("{{{element}");
+            let key = serde_json::from_str::<Place>(&element)
+                .map(|p| (p.line, p.column, p.code))
+                .unwrap_or_default();
+            entries.push((key, element));
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries
+        .into_iter()
+        .map(|(_, e)| format!(",\n    {e}"))
+        .collect())
 }

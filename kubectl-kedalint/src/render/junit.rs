@@ -15,6 +15,8 @@ use kedalint_rules::source::{LoadLimits, load_stream};
 use kedalint_rules::{Finding, Note, ObjectRef, Severity};
 
 use super::Linted;
+use super::spill::{self, Spill};
+use crate::Result;
 
 /// Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot carry at
 /// all (control characters other than tab, LF, CR) become U+FFFD.
@@ -122,32 +124,36 @@ fn notes_suite(notes: &[Note]) -> String {
     )
 }
 
-/// The report built a file at a time: each file's suite is rendered as it comes (the totals come
-/// first in the document).
+/// The report built a file at a time: the totals come first, so each file's suite is rendered as
+/// it comes and held back (in memory up to a threshold, then in a temporary file).
 pub struct Collect {
     fail_at: Option<Severity>,
-    suites: String,
+    held: Spill,
     tests: usize,
     failures: usize,
 }
 
 impl Collect {
-    /// An empty report; `fail_at` is the `--fail-on` threshold (`None` for `never`).
+    /// An empty report; `fail_at` is the `--fail-on` threshold (`None` for `never`); up to
+    /// `threshold` bytes are held back in memory.
     #[must_use]
-    pub fn new(fail_at: Option<Severity>) -> Self {
+    pub fn new(fail_at: Option<Severity>, threshold: usize) -> Self {
         Self {
             fail_at,
-            suites: String::new(),
+            held: Spill::new(threshold),
             tests: 0,
             failures: 0,
         }
     }
 
     /// Adds one file's suite.
-    pub fn add(&mut self, linted: &Linted) {
+    ///
+    /// # Errors
+    /// The temporary file cannot be written.
+    pub fn add(&mut self, linted: &Linted) -> Result<()> {
         let fail_at = self.fail_at;
         let fails = |f: &Finding| fail_at.is_some_and(|t| f.severity >= t);
-        let suites = &mut self.suites;
+        let mut suite = String::new();
         let cases = cases(linted);
         let failed = cases
             .iter()
@@ -157,26 +163,26 @@ impl Collect {
         self.failures += failed;
         let name = attr(&linted.file.name);
         let _ = writeln!(
-            suites,
+            suite,
             "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">",
             cases.len()
         );
         for case in &cases {
             let _ = write!(
-                suites,
+                suite,
                 "    <testcase classname=\"{name}\" name=\"{}\"",
                 attr(&case.name)
             );
             if case.findings.is_empty() {
-                suites.push_str("/>\n");
+                suite.push_str("/>\n");
                 continue;
             }
-            suites.push_str(">\n");
+            suite.push_str(">\n");
             let mut out = Vec::new();
             for f in &case.findings {
                 if fails(f) {
                     let _ = writeln!(
-                        suites,
+                        suite,
                         "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                         f.code,
                         attr(&format!("{} {}: {}", f.code, f.name, f.message)),
@@ -187,23 +193,28 @@ impl Collect {
                 }
             }
             if !out.is_empty() {
-                let _ = writeln!(suites, "      <system-out>{}</system-out>", out.join("\n"));
+                let _ = writeln!(suite, "      <system-out>{}</system-out>", out.join("\n"));
             }
-            suites.push_str("    </testcase>\n");
+            suite.push_str("    </testcase>\n");
         }
-        suites.push_str("  </testsuite>\n");
+        suite.push_str("  </testsuite>\n");
+        self.held.write(suite.as_bytes())
     }
 
-    /// The whole report, with what the run could not check as the `<system-err>` of a last
-    /// suite.
-    #[must_use]
-    pub fn finish(self, notes: &[Note]) -> String {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n{}{}</testsuites>\n",
-            self.tests,
-            self.failures,
-            self.suites,
-            notes_suite(notes)
-        )
+    /// Writes the whole report to `out` (called `name` in an error), with what the run could not
+    /// check as the `<system-err>` of a last suite.
+    ///
+    /// # Errors
+    /// The temporary file cannot be read, or `out` cannot be written.
+    pub fn finish(self, notes: &[Note], out: &mut dyn std::io::Write, name: &str) -> Result<()> {
+        let head = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kedalint\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
+            self.tests, self.failures,
+        );
+        spill::write(out, name, head.as_bytes())?;
+        let len = self.held.len();
+        self.held.done()?.copy(0..len, out, name)?;
+        let tail = format!("{}</testsuites>\n", notes_suite(notes));
+        spill::write(out, name, tail.as_bytes())
     }
 }

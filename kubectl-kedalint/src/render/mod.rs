@@ -8,11 +8,15 @@ pub mod junit;
 pub mod plot;
 pub mod replay;
 pub mod sarif;
+pub mod spill;
+
+use std::io::Write;
 
 use kedalint_rules::{FileReport, Note, Severity, SourceFile};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::Result;
 use crate::cli::Format;
 
 /// What renderers get: each file's text (for positions and source lines) and its findings.
@@ -36,8 +40,9 @@ fn fragment(value: &impl Serialize, depth: usize) -> Box<RawValue> {
 }
 
 /// One output fed a file at a time in the documented order, so no run holds every file: the human
-/// and GitHub formats give each file's text at once; JSON, SARIF and JUnit begin with totals, so
-/// they keep each finding rendered (never a file or its tree) until [`Stream::finish`].
+/// and GitHub formats give each file's text at once; JSON, SARIF and JUnit begin with totals or
+/// notes, so they hold each finding rendered back (never a file or its tree; beyond a threshold in
+/// a temporary file, see [`spill`]) until [`Stream::finish`].
 pub enum Stream {
     /// Diagnostics, then a summary line from these totals: files, KEDA objects, findings by
     /// severity.
@@ -53,52 +58,141 @@ pub enum Stream {
 }
 
 impl Stream {
-    /// An output of `format`; `fail_at` is the `--fail-on` threshold (`None` for `never`).
+    /// An output of `format`; `fail_at` is the `--fail-on` threshold (`None` for `never`);
+    /// `threshold` is how many bytes held back for the end stay in memory ([`spill::THRESHOLD`]
+    /// in a run).
     #[must_use]
-    pub fn new(format: Format, style: human::Style, fail_at: Option<Severity>) -> Self {
+    pub fn new(
+        format: Format,
+        style: human::Style,
+        fail_at: Option<Severity>,
+        threshold: usize,
+    ) -> Self {
         match format {
             Format::Human => Self::Human(style, human::Totals::default()),
             Format::Github => Self::Github,
-            Format::Json => Self::Json(json::Collect::default()),
-            Format::Sarif => Self::Sarif(sarif::Collect::default()),
-            Format::Junit => Self::Junit(junit::Collect::new(fail_at)),
+            Format::Json => Self::Json(json::Collect::new(threshold)),
+            Format::Sarif => Self::Sarif(sarif::Collect::new(threshold)),
+            Format::Junit => Self::Junit(junit::Collect::new(fail_at, threshold)),
         }
     }
 
     /// Takes the next file; returns what can be written now.
-    #[must_use]
-    pub fn file(&mut self, linted: &Linted) -> String {
+    ///
+    /// # Errors
+    /// The temporary file of what is held back cannot be written.
+    pub fn file(&mut self, linted: &Linted) -> Result<String> {
         match self {
             Self::Human(style, totals) => {
                 totals.add(linted);
-                human::render_file(linted, *style)
+                return Ok(human::render_file(linted, *style));
             }
-            Self::Github => github::render(std::slice::from_ref(linted)),
-            Self::Json(c) => {
-                c.add(linted);
-                String::new()
-            }
-            Self::Sarif(c) => {
-                c.add(linted);
-                String::new()
-            }
-            Self::Junit(c) => {
-                c.add(linted);
-                String::new()
-            }
+            Self::Github => return Ok(github::render(std::slice::from_ref(linted))),
+            Self::Json(c) => c.add(linted)?,
+            Self::Sarif(c) => c.add(linted)?,
+            Self::Junit(c) => c.add(linted)?,
+        }
+        Ok(String::new())
+    }
+
+    /// Writes what is left after the last file to `out` (called `name` in an error); `notes`
+    /// (what the run could not check) go into the formats that carry them.
+    ///
+    /// # Errors
+    /// The temporary file of what is held back cannot be read, or `out` cannot be written.
+    pub fn finish(self, notes: &[Note], out: &mut dyn Write, name: &str) -> Result<()> {
+        match self {
+            Self::Human(_, totals) => spill::write(out, name, totals.summary().as_bytes()),
+            Self::Github => Ok(()),
+            Self::Json(c) => c.finish(notes, out, name),
+            Self::Sarif(c) => c.finish(notes, out, name),
+            Self::Junit(c) => c.finish(notes, out, name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kedalint_rules::{Settings, SourceFile};
+
+    use super::*;
+
+    /// Files with many findings, named out of order, one name twice, and two objects from the
+    /// cluster: every way the held-back findings are ordered at the end.
+    fn linted() -> Vec<Linted> {
+        let example = |name: &str| {
+            let path = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        };
+        let files = [
+            ("b.yaml", "inference-p95-latency.yaml"),
+            ("a.yaml", "typos-and-types.yaml"),
+            ("b.yaml", "typos-and-types.yaml"),
+            ("cluster:default/one", "inference-p95-latency.yaml"),
+            ("cluster:default/two", "typos-and-types.yaml"),
+            ("c.yaml", "clean-queue-backlog.yaml"),
+        ]
+        .map(|(name, example_name)| SourceFile::new(name, example(example_name)));
+        crate::run::lint_all(files.into(), &Settings::default())
+    }
+
+    fn render(format: Format, threshold: usize, linted: &[Linted]) -> String {
+        let mut stream = Stream::new(format, human::Style::default(), None, threshold);
+        let mut out = Vec::new();
+        for l in linted {
+            out.extend(stream.file(l).unwrap().into_bytes());
+        }
+        let notes = [Note::new("a note")];
+        stream.finish(&notes, &mut out, "out").unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn output_held_back_in_a_temporary_file_is_byte_for_byte_the_output_held_in_memory() {
+        let linted = linted();
+        for format in [Format::Json, Format::Sarif, Format::Junit] {
+            let memory = render(format, spill::THRESHOLD, &linted);
+            assert_eq!(render(format, 0, &linted), memory, "{format:?}");
+            assert_eq!(render(format, 100, &linted), memory, "{format:?}");
         }
     }
 
-    /// What is left to write after the last file; `notes` (what the run could not check) go
-    /// into the formats that carry them.
-    #[must_use]
-    pub fn finish(self, notes: &[Note]) -> String {
-        match self {
-            Self::Human(_, totals) => totals.summary(),
-            Self::Github => String::new(),
-            Self::Json(c) => c.finish(notes),
-            Self::Sarif(c) => c.finish(notes),
-            Self::Junit(c) => c.finish(notes),
-        }
+    #[test]
+    fn json_findings_are_ordered_by_file_with_the_cluster_first_then_line_column_code() {
+        let linted = linted();
+        let all = linted
+            .iter()
+            .map(|l| l.report.findings.len())
+            .sum::<usize>();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, 0, &linted)).unwrap();
+        let keys: Vec<_> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().map(str::to_owned),
+                    f["line"].as_u64(),
+                    f["column"].as_u64(),
+                    f["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(keys.len(), all);
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert!(keys[0].0.is_none(), "objects from the cluster come first");
+        let files: std::collections::BTreeSet<_> = keys.iter().map(|k| k.0.clone()).collect();
+        assert!(files.contains(&Some("a.yaml".to_owned())) && files.len() >= 3);
+    }
+
+    #[test]
+    fn an_empty_run_writes_empty_lists() {
+        let json = render(Format::Json, 0, &[]);
+        assert!(json.contains("\"findings\": [],\n"), "{json}");
+        let sarif = render(Format::Sarif, 0, &[]);
+        assert!(sarif.contains("\"results\": [],\n"), "{sarif}");
     }
 }

@@ -4,6 +4,7 @@
 //! characters the human output does even after a non-ASCII character on the line. Paths are
 //! relative URIs against `%SRCROOT%`, the directory the command ran in (`originalUriBaseIds`).
 
+use std::io::Write;
 use std::ops::Range;
 
 use kedalint_rules::{Finding, Fix, Note, RuleInfo, Severity, SourceFile, registry};
@@ -12,6 +13,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::Linted;
+use super::spill::{self, Spill};
+use crate::Result;
 
 /// Where the rule pages live; `helpUri` of each rule.
 pub const RULE_DOCS: &str = "https://github.com/kedalint/kedalint/blob/main/docs/rules";
@@ -232,31 +235,47 @@ fn notification(n: &Note) -> Value {
     out
 }
 
-/// The SARIF log built a file at a time: each result is rendered as it comes and kept as text (a
-/// log of `Value`s, a map node per object for every region of every finding, took hundreds of
-/// megabytes for ten thousand findings).
-#[derive(Default)]
+/// Where the results go in the log that [`Log`] writes with none: after the head, before the
+/// tail (no string holds a raw line break, so this is the key).
+const RESULTS: &str = "\n      \"results\": []";
+
+/// The SARIF log built a file at a time: the notes come first (as notifications of the
+/// invocation), so each result is rendered as it comes and held back as text (in memory up to a
+/// threshold, then in a temporary file). A log of `Value`s, a map node per object for every region
+/// of every finding, took hundreds of megabytes for ten thousand findings.
 pub struct Collect {
-    results: Vec<Box<RawValue>>,
+    held: Spill,
 }
 
 impl Collect {
-    /// Adds one file's results.
-    pub fn add(&mut self, linted: &Linted) {
-        // An element of `runs[0].results`, four levels into the log.
-        self.results.extend(
-            linted
-                .report
-                .findings
-                .iter()
-                .map(|f| super::fragment(&result(linted, f), 4)),
-        );
+    /// An empty log that holds back up to `threshold` bytes in memory.
+    #[must_use]
+    pub fn new(threshold: usize) -> Self {
+        Self {
+            held: Spill::new(threshold),
+        }
     }
 
-    /// The whole log; what the run could not check goes to
-    /// `invocations[0].toolExecutionNotifications`.
-    #[must_use]
-    pub fn finish(self, notes: &[Note]) -> String {
+    /// Adds one file's results.
+    ///
+    /// # Errors
+    /// The temporary file cannot be written.
+    pub fn add(&mut self, linted: &Linted) -> Result<()> {
+        for f in &linted.report.findings {
+            // An element of `runs[0].results`, four levels into the log, with the comma before it.
+            let raw = super::fragment(&result(linted, f), 4);
+            self.held.write(b",\n        ")?;
+            self.held.write(raw.get().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes the whole log to `out` (called `name` in an error); what the run could not check
+    /// goes to `invocations[0].toolExecutionNotifications`.
+    ///
+    /// # Errors
+    /// The temporary file cannot be read, or `out` cannot be written.
+    pub fn finish(self, notes: &[Note], out: &mut dyn Write, name: &str) -> Result<()> {
         let log = Log {
             schema: SCHEMA,
             runs: [Run {
@@ -266,7 +285,7 @@ impl Collect {
                     "toolExecutionNotifications": notes.iter().map(notification).collect::<Vec<_>>(),
                 }]),
                 original_uri_base_ids: srcroot().map(|root| json!({ SRCROOT: { "uri": root } })),
-                results: self.results,
+                results: Vec::new(),
                 tool: json!({
                     "driver": {
                         "name": "kedalint",
@@ -279,10 +298,21 @@ impl Collect {
             }],
             version: "2.1.0",
         };
-        let mut s = serde_json::to_string_pretty(&log)
+        let mut text = serde_json::to_string_pretty(&log)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        text.push('\n');
+        let Some(at) = text.find(RESULTS) else {
+            return spill::write(out, name, text.as_bytes());
+        };
+        let (head, tail) = text.split_at(at + RESULTS.len() - 1);
+        spill::write(out, name, head.as_bytes())?;
+        let len = self.held.len();
+        if len > 0 {
+            // The first result has no comma before it.
+            self.held.done()?.copy(1..len, out, name)?;
+            spill::write(out, name, b"\n      ")?;
+        }
+        spill::write(out, name, tail.as_bytes())
     }
 }
 
