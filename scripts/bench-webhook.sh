@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Loads the webhook (release build) over TLS on 127.0.0.1 with wrk, posting the AdmissionReview of
-# examples/inference-p95-latency.yaml, beside a floor measured in the same run: the same TLS and
-# HTTP stack answering a fixed allowed review (webhook/benches/floor_server.rs). Prints
-# requests/s, p50/p99/max latency, errors and the webhook's RSS (VmRSS at start, VmHWM at end).
+# examples/inference-p95-latency.yaml, beside a floor measured in the same run
+# (webhook/benches/floor_server.rs): the same TLS and HTTP stack doing what no webhook can avoid,
+# reading the whole body, parsing it as an AdmissionReview and answering allowed with its uid.
+# Prints requests/s, p50/p99/max latency, errors, the webhook/floor ratios of throughput and p99,
+# and the webhook's RSS (VmRSS at start, VmHWM at end).
+# Builds the release binaries first; cargo reads CARGO_PROFILE_RELEASE_* from the environment, so
+# run with the same values as the last build (e.g. symbols kept for perf) to avoid a rebuild.
 # Bounded: DURATION seconds per server after a 2 s warm-up; loopback only.
 # Usage: scripts/bench-webhook.sh [DURATION_S=15] [CONNECTIONS=16]
 # Needs wrk (apt-get install -y wrk). Env: WRK_THREADS (2), RUST_LOG (info, as deployed),

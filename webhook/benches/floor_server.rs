@@ -1,7 +1,10 @@
-//! The floor for `scripts/bench-webhook.sh`: the webhook's HTTP stack without the webhook. The
-//! same TLS (rustls, ring, TLS 1.2/1.3, ALPN http/1.1), hyper http1 connections and axum routing
-//! that reads the whole body, answering every POST with one fixed allowed AdmissionReview. What
-//! the real webhook costs beyond this is decoding, linting and encoding.
+//! The floor for `scripts/bench-webhook.sh`: what no admission webhook can avoid, without the
+//! linting. The same TLS (rustls, ring, TLS 1.2/1.3, ALPN http/1.1), hyper http1 connections and
+//! axum routing as the webhook; it reads the whole body, parses it as JSON (every byte, as an
+//! AdmissionReview with a `request.uid`; other fields are checked for syntax and skipped) and
+//! answers an allowed AdmissionReview carrying that uid, serialised by serde. A body that is not
+//! such a review is answered 400. What the real webhook costs beyond this is decoding the object,
+//! linting, building the answer, and its defences and metrics.
 //!
 //! Serves until killed:
 //! `cargo run --release -p kedalint-webhook --example floor_server -- 127.0.0.1:8444 CERT_DIR`
@@ -13,15 +16,59 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
 
-const ALLOWED: &str = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"00000000-0000-0000-0000-000000000000","allowed":true}}"#;
+/// The part of an AdmissionReview every answer needs.
+#[derive(Deserialize)]
+struct Review<'a> {
+    #[serde(borrow)]
+    request: Request<'a>,
+}
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(borrow)]
+    uid: std::borrow::Cow<'a, str>,
+}
+
+/// An allowed AdmissionReview answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    response: Allowed<'a>,
+}
+
+#[derive(Serialize)]
+struct Allowed<'a> {
+    uid: &'a str,
+    allowed: bool,
+}
+
+/// Parses the review and allows it by uid, or answers 400.
+fn allow(body: &[u8]) -> axum::response::Response {
+    let Ok(review) = serde_json::from_slice::<Review<'_>>(body) else {
+        return (StatusCode::BAD_REQUEST, "not an AdmissionReview\n").into_response();
+    };
+    let answer = Answer {
+        api_version: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        response: Allowed {
+            uid: &review.request.uid,
+            allowed: true,
+        },
+    };
+    let json = serde_json::to_vec(&answer).expect("plain strings serialise");
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+}
 
 #[tokio::main]
 async fn main() {
@@ -47,13 +94,7 @@ async fn main() {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
 
-    let router = Router::new().route(
-        "/validate",
-        post(|body: Bytes| async move {
-            drop(body);
-            ([(header::CONTENT_TYPE, "application/json")], ALLOWED).into_response()
-        }),
-    );
+    let router = Router::new().route("/validate", post(|body: Bytes| async move { allow(&body) }));
     let listener = tokio::net::TcpListener::bind(listen).await.expect("bind");
     eprintln!(
         "floor server listening on {}",

@@ -6,6 +6,12 @@
 //! Every open connection is in the [`Table`] with its [`Phase`] and the time it entered it. A
 //! watchdog task per connection closes it when it overstays its phase (idle keep-alive, slow
 //! headers, slow body, slow reader of the response) or when the table evicts it to make room.
+//!
+//! A request moves its connection through five phases; waking the watchdog at each move cost
+//! five task wake-ups and timer re-registrations per request. So a phase change only stores the
+//! phase and its start: the watchdog sleeps towards the current phase's deadline, but never
+//! longer than the shortest of all deadlines, so no phase entered meanwhile can have a nearer
+//! one. It re-reads the phase when it wakes. Only an eviction wakes it early.
 
 use std::collections::HashMap;
 use std::io;
@@ -144,6 +150,22 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
+    /// The shortest deadline of any phase, in milliseconds (at least 1, at most an hour): the
+    /// longest the watchdog sleeps without looking at the phase again.
+    fn shortest_ms(&self) -> u64 {
+        [
+            self.idle,
+            self.headers,
+            self.body + Duration::from_secs(1),
+            self.write,
+        ]
+        .into_iter()
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .min()
+        .unwrap_or(u64::MAX)
+        .clamp(1, 3_600_000)
+    }
+
     fn of(&self, phase: Phase) -> Option<(Duration, Shed)> {
         match phase {
             Phase::Idle => Some((self.idle, Shed::IdleTimeout)),
@@ -185,12 +207,11 @@ impl ConnState {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Enters `phase` now.
+    /// Enters `phase` now. The watchdog is not woken: its deadline cannot be nearer than its
+    /// next look (see [`ConnState::watchdog`]).
     pub fn set(&self, phase: Phase) {
         self.since_ms.store(self.now_ms(), Ordering::Relaxed);
         self.phase.store(phase as u8, Ordering::Release);
-        // The new phase may have a nearer deadline than the one the watchdog sleeps towards.
-        self.wake.notify_one();
     }
 
     /// Enters `to` now if the connection is in `from`.
@@ -201,7 +222,6 @@ impl ConnState {
             .is_ok()
         {
             self.since_ms.store(self.now_ms(), Ordering::Relaxed);
-            self.wake.notify_one();
         }
     }
 
@@ -219,26 +239,31 @@ impl ConnState {
 
     /// Completes when the connection must close: it overstayed a phase, or was evicted. Never
     /// completes for a connection that keeps moving.
+    ///
+    /// Phase changes do not wake it. When it looks at time `now`, it sleeps until the current
+    /// phase's deadline or `now + shortest`, whichever is first, `shortest` being the shortest
+    /// deadline of any phase: a phase entered after `now` ends no sooner than `now + shortest`,
+    /// so no deadline passes unseen. Times are whole milliseconds from `epoch`, as `since_ms`.
     pub async fn watchdog(&self, deadlines: Deadlines) -> Shed {
+        let shortest = deadlines.shortest_ms();
         loop {
             if let Some(why) = Shed::from_u8(self.evicted.load(Ordering::Acquire)) {
                 return why;
             }
+            let now = self.now_ms();
             let (phase, since) = self.phase();
-            let limit = deadlines.of(phase);
-            let wake_at = match limit {
-                Some((d, _)) => self.epoch + Duration::from_millis(since) + d,
-                // Look again later: the phase will change.
-                None => Instant::now() + Duration::from_secs(1),
-            };
-            tokio::select! {
-                () = tokio::time::sleep_until(wake_at.into()) => {
-                    if let Some((_, why)) = limit
-                        && self.phase() == (phase, since)
-                    {
-                        return why;
-                    }
+            let mut look_at = now.saturating_add(shortest);
+            if let Some((limit, why)) = deadlines.of(phase) {
+                let limit = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+                let deadline = since.saturating_add(limit);
+                if now >= deadline {
+                    return why;
                 }
+                look_at = look_at.min(deadline);
+            }
+            let wake_at = self.epoch + Duration::from_millis(look_at);
+            tokio::select! {
+                () = tokio::time::sleep_until(wake_at.into()) => {}
                 () = self.wake.notified() => {}
             }
         }
@@ -685,6 +710,28 @@ mod tests {
         )
         .await
         .expect("hang guard");
+        assert_eq!(why, Shed::WriteTimeout);
+    }
+
+    #[tokio::test]
+    async fn a_nearer_deadline_entered_while_the_watchdog_sleeps_is_kept_without_waking_it() {
+        let state = Arc::new(ConnState::new(Instant::now()));
+        state.set(Phase::Idle);
+        let deadlines = Deadlines {
+            write: Duration::from_millis(50),
+            ..deadlines(Duration::from_secs(60))
+        };
+        let watchdog = tokio::spawn({
+            let state = state.clone();
+            async move { state.watchdog(deadlines).await }
+        });
+        // Let the watchdog look at the idle phase and go to sleep before the answer is written.
+        tokio::task::yield_now().await;
+        state.set(Phase::Writing);
+        let why = tokio::time::timeout(Duration::from_secs(10), watchdog)
+            .await
+            .expect("the write deadline was missed until the idle one")
+            .unwrap();
         assert_eq!(why, Shed::WriteTimeout);
     }
 

@@ -27,7 +27,8 @@ pub struct Metrics {
     latency_buckets: Vec<AtomicU64>,
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
-    findings: Mutex<BTreeMap<(String, String), u64>>,
+    /// Keyed by the static rule code and severity: counting a finding allocates nothing.
+    findings: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Online probe results reused (from the cache, or a probe already in flight).
     pub probe_cache_hits: AtomicU64,
     /// Online probes started.
@@ -85,13 +86,19 @@ impl Metrics {
     }
 
     /// Counts one finding.
-    pub fn finding(&self, code: &str, severity: &str) {
+    pub fn finding(&self, code: &'static str, severity: &'static str) {
+        self.findings([(code, severity)]);
+    }
+
+    /// Counts the findings of one review, as (rule code, severity), taking the lock once.
+    pub fn findings(&self, found: impl IntoIterator<Item = (&'static str, &'static str)>) {
         let mut map = self
             .findings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *map.entry((code.to_owned(), severity.to_owned()))
-            .or_default() += 1;
+        for key in found {
+            *map.entry(key).or_default() += 1;
+        }
     }
 
     /// Counts a configuration reload.

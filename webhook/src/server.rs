@@ -853,9 +853,14 @@ async fn validate(State(server): State<Server>, body: Bytes) -> Response {
         _ => online::ProbeOutcome::default(),
     };
     let answer = review::answer_online(&decoded, &settings, online.warnings, online.facts);
+    shared.metrics.findings(
+        answer
+            .findings
+            .iter()
+            .map(|f| (f.code, f.severity.as_str())),
+    );
     let (mut errors, mut warnings) = (0, 0);
     for f in &answer.findings {
-        shared.metrics.finding(f.code, f.severity.as_str());
         match f.severity {
             Severity::Error => errors += 1,
             Severity::Warning => warnings += 1,
