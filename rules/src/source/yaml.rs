@@ -370,24 +370,15 @@ impl<'a> Expander<'a> {
                         .collect(),
                 ),
             },
-            Raw::Map(entries, span) => {
-                let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
-                let mut merged: Vec<Entry> = Vec::new();
-                for (k, v) in entries {
-                    let key = self.expand_owned(k, depth + 1);
-                    let value = self.expand_owned(v, depth + 1);
-                    if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
-                        merge_sources(value, &mut merged);
-                        continue;
-                    }
-                    out.push(Entry { key, value });
-                }
-                merge_into(&mut out, merged);
-                Node {
-                    span,
-                    kind: NodeKind::Map(out),
-                }
-            }
+            Raw::Map(entries, span) => map_node(
+                entries.into_iter().map(|(k, v)| {
+                    (
+                        self.expand_owned(k, depth + 1),
+                        self.expand_owned(v, depth + 1),
+                    )
+                }),
+                span,
+            ),
             // Handled by reference above.
             other @ (Raw::Anchored(_) | Raw::Alias(..)) => self.expand_in(&other, depth, false),
         }
@@ -453,24 +444,15 @@ impl<'a> Expander<'a> {
                         .collect(),
                 ),
             },
-            Raw::Map(entries, span) => {
-                let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
-                let mut merged: Vec<Entry> = Vec::new();
-                for (k, v) in entries {
-                    let key = self.expand_in(k, depth + 1, aliased);
-                    let value = self.expand_in(v, depth + 1, aliased);
-                    if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
-                        merge_sources(value, &mut merged);
-                        continue;
-                    }
-                    out.push(Entry { key, value });
-                }
-                merge_into(&mut out, merged);
-                Node {
-                    span: span.clone(),
-                    kind: NodeKind::Map(out),
-                }
-            }
+            Raw::Map(entries, span) => map_node(
+                entries.iter().map(|(k, v)| {
+                    (
+                        self.expand_in(k, depth + 1, aliased),
+                        self.expand_in(v, depth + 1, aliased),
+                    )
+                }),
+                span.clone(),
+            ),
         }
     }
 }
@@ -493,6 +475,27 @@ fn merge_into(out: &mut Vec<Entry>, merged: Vec<Entry>) {
 
 /// The entries a `<<` value contributes, in order: a mapping, or a list of mappings (the caller
 /// keeps the first of each key, so earlier ones win).
+/// A mapping of expanded entries, with its `<<` merge keys applied.
+fn map_node(
+    entries: impl ExactSizeIterator<Item = (Node, Node)>,
+    span: Option<Range<usize>>,
+) -> Node {
+    let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
+    let mut merged: Vec<Entry> = Vec::new();
+    for (key, value) in entries {
+        if key.as_str() == Some("<<") && key.style() == Some(ScalarStyle::Plain) {
+            merge_sources(value, &mut merged);
+            continue;
+        }
+        out.push(Entry { key, value });
+    }
+    merge_into(&mut out, merged);
+    Node {
+        span,
+        kind: NodeKind::Map(out),
+    }
+}
+
 fn merge_sources(value: Node, merged: &mut Vec<Entry>) {
     match value.kind {
         NodeKind::Map(m) => merged.extend(m),
