@@ -93,9 +93,12 @@ impl Inventory {
     }
 }
 
+/// The suffixes of a histogram's or summary's series whose family makes its `_count` a counter.
+const HISTOGRAM_SUFFIXES: &[&str] = &["_bucket", "_sum"];
+
 /// Whether a query's text could name a metric ending in `_bucket` or `_sum`.
 fn may_name_histogram_family(query: &str) -> bool {
-    query.contains("_bucket") || query.contains("_sum") || query.contains('\\')
+    may_spell(query, HISTOGRAM_SUFFIXES, false)
 }
 
 /// The PromQL an object holds: its prometheus triggers' queries (ScaledObject), or its rules'
