@@ -7,7 +7,8 @@ use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{
-    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed, selectables_in,
+    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed, may_hold_selectables,
+    selectables_in,
 };
 use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
@@ -334,7 +335,7 @@ fn context_pass(
                 } else {
                     Vec::new()
                 };
-                Ok((context_of(&file), probes))
+                Ok((context_of(&file), probes, may_hold_selectables(&file)))
             }
             Err(e) => Err(e),
         },
@@ -343,9 +344,14 @@ fn context_pass(
     let mut probes = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut errors = Vec::with_capacity(per_file.len());
-    for r in per_file {
+    // Files that may hold Services or workloads, found while the text is at hand.
+    let mut candidates = Vec::new();
+    for (input, r) in inputs.iter().zip(per_file) {
         match r {
-            Ok((context, p)) => {
+            Ok((context, p, candidate)) => {
+                if candidate {
+                    candidates.push(input);
+                }
                 inventory.extend(context);
                 probes.extend(
                     p.into_iter()
@@ -359,13 +365,7 @@ fn context_pass(
     // Services and workloads matter only to monitors that select them: read them then, and only
     // from the files that spell their kinds.
     if inventory.has_selecting_monitors() {
-        let readable = inputs
-            .iter()
-            .zip(&errors)
-            .filter(|(_, e)| e.is_none())
-            .map(|(i, _)| i)
-            .collect();
-        for found in parallel_map(readable, workers, |input: &discover::Input| {
+        for found in parallel_map(candidates, workers, |input: &discover::Input| {
             input.load().map(|f| selectables_in(&f)).unwrap_or_default()
         }) {
             inventory.selectables.extend(found);

@@ -239,15 +239,20 @@ pub fn context_of(file: &SourceFile) -> Inventory {
     inventory
 }
 
+/// Whether a file may hold a Service or workload: it spells one of their kinds as a word.
+#[must_use]
+pub fn may_hold_selectables(file: &SourceFile) -> bool {
+    file.oversized_size().is_none() && may_spell(&file.text, SELECTABLE_KINDS, true)
+}
+
 /// The Services and workloads one file holds, as [`inventory_of`] would find them, without
 /// keeping its tree: a file that spells none of their kinds as a word is not parsed.
 #[must_use]
 pub fn selectables_in(file: &SourceFile) -> Vec<Selectable> {
-    let text = &file.text;
-    if file.oversized_size().is_some() || !may_spell(text, SELECTABLE_KINDS, true) {
+    if !may_hold_selectables(file) {
         return Vec::new();
     }
-    documents(text, LoadLimits::default())
+    documents(&file.text, LoadLimits::default())
         .filter_map(|d| d.root)
         .flat_map(|root| {
             objects_of(&root, 0)
