@@ -103,7 +103,7 @@ pub struct Collect {
 }
 
 /// Sort key of a finding within its file: line, column, code.
-type Key = (Option<usize>, Option<usize>, String);
+type Key<'a> = (Option<usize>, Option<usize>, &'a str);
 
 impl Collect {
     /// An empty document that holds back up to `threshold` bytes in memory.
@@ -130,25 +130,24 @@ impl Collect {
         if linted.report.findings.is_empty() {
             return Ok(());
         }
-        let mut entries: Vec<(Key, Box<RawValue>)> = linted
+        let mut entries: Vec<(Key, JsonFinding<'_>)> = linted
             .report
             .findings
             .iter()
             .map(|f| {
                 let j = finding(linted, f);
-                // An element of `findings`, two levels into the document.
-                (
-                    (j.line, j.column, f.code.to_owned()),
-                    super::fragment(&j, 2),
-                )
+                ((j.line, j.column, f.code), j)
             })
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let start = self.held.len();
-        for (_, raw) in &entries {
-            self.held.write(b",\n    ")?;
-            self.held.write(raw.get().as_bytes())?;
+        let mut text = Vec::new();
+        for (_, j) in &entries {
+            // An element of `findings`, two levels into the document.
+            text.extend_from_slice(b",\n    ");
+            super::fragment(&mut text, j, 2);
         }
+        let start = self.held.len();
+        self.held.write(&text)?;
         let file = (!linted.file.name.starts_with(crate::online::CLUSTER_PREFIX))
             .then(|| linted.file.name.clone());
         self.runs.push(Run {
@@ -229,7 +228,7 @@ fn merge(held: &Spilled, group: &[&Run]) -> Result<String> {
         line: Option<usize>,
         column: Option<usize>,
     }
-    let mut entries: Vec<(Key, String)> = Vec::new();
+    let mut entries: Vec<((Option<usize>, Option<usize>, String), String)> = Vec::new();
     for run in group {
         let bytes = held.read(run.bytes.clone())?;
         let text = String::from_utf8_lossy(&bytes);

@@ -14,7 +14,6 @@ use std::io::Write;
 
 use kedalint_rules::{FileReport, Note, Severity, SourceFile};
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::Result;
 use crate::cli::Format;
@@ -31,12 +30,35 @@ pub struct Linted {
 /// `value` as pretty-printed JSON to place `depth` levels into a pretty-printed document: the
 /// same text `serde_json::to_string_pretty` writes there (a string never holds a raw line break,
 /// so indenting after each one only indents lines).
-fn fragment(value: &impl Serialize, depth: usize) -> Box<RawValue> {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
-        serde_json::to_string(&format!("cannot render: {e}")).unwrap_or_default()
-    });
-    let text = text.replace('\n', &format!("\n{}", "  ".repeat(depth)));
-    RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned())
+fn fragment(out: &mut Vec<u8>, value: &impl Serialize, depth: usize) {
+    /// Writes what it is given, indenting after each line break.
+    struct Indented<'a> {
+        out: &'a mut Vec<u8>,
+        depth: usize,
+    }
+    impl Write for Indented<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut lines = buf.split(|&b| b == b'\n');
+            if let Some(first) = lines.next() {
+                self.out.extend_from_slice(first);
+            }
+            for line in lines {
+                self.out.push(b'\n');
+                self.out.resize(self.out.len() + 2 * self.depth, b' ');
+                self.out.extend_from_slice(line);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let start = out.len();
+    if let Err(e) = serde_json::to_writer_pretty(Indented { out, depth }, value) {
+        out.truncate(start);
+        let message = serde_json::to_string(&format!("cannot render: {e}")).unwrap_or_default();
+        out.extend_from_slice(message.as_bytes());
+    }
 }
 
 /// One output fed a file at a time in the documented order, so no run holds every file: the human

@@ -261,13 +261,13 @@ impl Collect {
     /// # Errors
     /// The temporary file cannot be written.
     pub fn add(&mut self, linted: &Linted) -> Result<()> {
+        let mut text = Vec::new();
         for f in &linted.report.findings {
             // An element of `runs[0].results`, four levels into the log, with the comma before it.
-            let raw = super::fragment(&result(linted, f), 4);
-            self.held.write(b",\n        ")?;
-            self.held.write(raw.get().as_bytes())?;
+            text.extend_from_slice(b",\n        ");
+            super::fragment(&mut text, &result(linted, f), 4);
         }
-        Ok(())
+        self.held.write(&text)
     }
 
     /// Writes the whole log to `out` (called `name` in an error); what the run could not check
