@@ -44,7 +44,8 @@ pub(crate) fn check(cx: &mut Checker<'_>, trigger: &Trigger<'_>) {
     // A query that reads no series (`vector(100)`, a number) can never come back empty.
     let constant = trigger
         .meta("query")
-        .and_then(|q| crate::promql::analyze(q).ok())
+        // Trimmed, as every other rule asks for it: one analysis (one parse) per query.
+        .and_then(|q| crate::promql::analyze(q.trim()).ok())
         .is_some_and(|a| a.selectors.is_empty());
     if constant {
         return;
