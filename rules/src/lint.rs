@@ -232,11 +232,51 @@ pub fn context_of(file: &SourceFile) -> Inventory {
     if file.oversized_size().is_some() || !may_spell(text, CONTEXT_WORDS, false) {
         return inventory;
     }
-    for d in documents(text, LoadLimits::default()) {
-        add_document(&mut inventory, &d);
+    match document_chunks(text) {
+        // Only the documents that spell a context word are parsed.
+        Some(chunks) => {
+            for chunk in chunks.filter(|c| may_spell(c, CONTEXT_WORDS, false)) {
+                for d in documents(chunk, LoadLimits::default()) {
+                    add_document(&mut inventory, &d);
+                }
+            }
+        }
+        None => {
+            for d in documents(text, LoadLimits::default()) {
+                add_document(&mut inventory, &d);
+            }
+        }
     }
     inventory.selectables.clear();
     inventory
+}
+
+/// A YAML stream cut before each line that begins with `---` and a space, a tab or a line break
+/// (a document start marker: the YAML spec lets no scalar or collection hold such a line, and
+/// granit-parser ends whatever is open there and reads on at the marker), so that each piece
+/// parses alone to the documents the whole stream gives there. `None` when a piece could parse
+/// differently alone: the stream holds a directive (a line beginning with `%` belongs to the
+/// document after the next marker), or an anchor (`&`: the alias budget is shared by the whole
+/// stream).
+fn document_chunks(text: &str) -> Option<impl Iterator<Item = &str>> {
+    if text.contains('&') || text.starts_with('%') || text.contains("\n%") {
+        return None;
+    }
+    let is_marker = |at: usize| {
+        text[at..].starts_with("---")
+            && matches!(
+                text.as_bytes().get(at + 3),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
+    };
+    let mut starts = vec![0];
+    starts.extend(
+        text.match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .filter(|&at| is_marker(at)),
+    );
+    starts.push(text.len());
+    Some((0..starts.len() - 1).map(move |k| &text[starts[k]..starts[k + 1]]))
 }
 
 /// Whether a file may hold a Service or workload: it spells one of their kinds as a word.
@@ -509,6 +549,73 @@ mod tests {
         let streamed = lint_file(file, settings, inventory);
         assert_eq!(streamed.objects, whole.objects, "{}", file.name);
         assert_eq!(streamed.findings, whole.findings, "{}", file.name);
+    }
+
+    /// What [`context_of`] finds, from the whole stream parsed at once.
+    fn context_of_whole_stream(file: &SourceFile) -> Inventory {
+        let mut inventory = inventory_of(&[ParsedFile::parse(file.clone())]);
+        inventory.selectables.clear();
+        inventory
+    }
+
+    #[test]
+    fn the_context_of_a_file_read_document_by_document_is_what_its_whole_stream_gives() {
+        let good = "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata: {name: a}\nspec: {secretTargetRef: [{parameter: bearerToken, name: s, key: k}]}\n";
+        let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: m}\nspec: {selector: {matchLabels: {app: m}}, endpoints: [{port: http, interval: 45s}]}\n";
+        // Documents a parser could run past a marker on, before and after context documents.
+        let broken = [
+            "a: \"unterminated\n",
+            "a: 'unterminated\n",
+            "a: [1, {b: \"c\n",
+            "a: [1, 2\n",
+            "{\n",
+            "a:\n  b: 1\n c: 2\n",
+            "a: |\n  x\n---x\n",
+            "a: 1\n...\nb: 2\n",
+            "a: 1\n... x\n",
+            "--- |\n  text\n",
+            "---a: 1\n",
+            "\t- x\n",
+        ];
+        let mut files = sample_files();
+        for (i, b) in broken.iter().enumerate() {
+            for text in [
+                format!("{b}---\n{good}---\n{monitor}"),
+                format!("---\n{good}--- {b}---\r\n{monitor}\n...\n"),
+                format!("{monitor}---\n{b}---\n{good}"),
+                // No cut: an anchor, a directive.
+                format!("x: &a 1\n---\n{b}---\n{good}"),
+                format!("%YAML 1.2\n---\n{b}---\n{good}"),
+            ] {
+                files.push(SourceFile::new(format!("broken-{i}.yaml"), text));
+            }
+        }
+        // Lines that begin with `---` but are no marker, inside a context document.
+        for (i, text) in [
+            "metadata: {name: b, labels: [\n---x ]}\napiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\n",
+            "metadata: {name: c}\nnote: \"a\n---x\"\napiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\n",
+            "metadata: {name: d}\nnote: a\n ----\napiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\n",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            files.push(SourceFile::new(format!("dashes-{i}.yaml"), format!("a: 1\n---\n{text}")));
+        }
+        let mut found = 0;
+        for f in &files {
+            let context = context_of(f);
+            assert_eq!(
+                format!("{context:?}"),
+                format!("{:?}", context_of_whole_stream(f)),
+                "{}",
+                f.name
+            );
+            found += context.auths.len() + context.scrape_sources.len();
+        }
+        assert!(
+            found > 2 * broken.len(),
+            "only {found} context objects found"
+        );
     }
 
     #[test]
