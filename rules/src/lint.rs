@@ -2,6 +2,9 @@
 //! suppressions, and sorting.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::checker::Checker;
 use crate::facts::Facts;
@@ -98,7 +101,7 @@ const HISTOGRAM_SUFFIXES: &[&str] = &["_bucket", "_sum"];
 
 /// Whether a query's text could name a metric ending in `_bucket` or `_sum`.
 fn may_name_histogram_family(query: &str) -> bool {
-    may_spell(query, HISTOGRAM_SUFFIXES, false)
+    may_spell(query, &HISTOGRAM)
 }
 
 /// The PromQL an object holds: its prometheus triggers' queries (ScaledObject), or its rules'
@@ -206,20 +209,29 @@ const SELECTABLE_KINDS: &[&str] = &[
     "Job",
 ];
 
-/// Whether `text` may hold a document that spells one of `words` (as part of a longer word when
-/// `whole` is false), or an escape that could hide one (`\u0053erviceMonitor` in a quoted
-/// scalar).
-fn may_spell(text: &str, words: &[&str], whole: bool) -> bool {
-    let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    text.contains('\\')
-        || words.iter().any(|w| {
-            text.match_indices(w).any(|(i, _)| {
-                !whole
-                    || !(ident(text[..i].chars().next_back())
-                        || ident(text[i + w.len()..].chars().next()))
-            })
-        })
+/// Whether `text` may hold a document that spells one of the words `spelling` was built from
+/// (see [`spelling`]), or an escape that could hide one (`\u0053erviceMonitor` in a quoted
+/// scalar): one pass over the text.
+fn may_spell(text: &str, spelling: &Regex) -> bool {
+    spelling.is_match(text)
 }
+
+/// A pattern that finds a backslash or one of `words` (as part of a longer word unless `whole`).
+fn spelling(words: &[&str], whole: bool) -> Regex {
+    let words: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    let words = words.join("|");
+    // An ASCII word boundary: identifiers are ASCII letters, digits and `_`.
+    let pattern = if whole {
+        format!(r"\\|(?-u:\b)(?:{words})(?-u:\b)")
+    } else {
+        format!(r"\\|{words}")
+    };
+    Regex::new(&pattern).expect("escaped words make a valid pattern")
+}
+
+static CONTEXT: LazyLock<Regex> = LazyLock::new(|| spelling(CONTEXT_WORDS, false));
+static SELECTABLE: LazyLock<Regex> = LazyLock::new(|| spelling(SELECTABLE_KINDS, true));
+static HISTOGRAM: LazyLock<Regex> = LazyLock::new(|| spelling(HISTOGRAM_SUFFIXES, false));
 
 /// What one file adds to the inventory, as [`inventory_of`] would find it, without keeping its
 /// tree, except its [`selectables`](Inventory::selectables) (those come from [`selectables_in`],
@@ -229,13 +241,13 @@ fn may_spell(text: &str, words: &[&str], whole: bool) -> bool {
 pub fn context_of(file: &SourceFile) -> Inventory {
     let mut inventory = Inventory::default();
     let text = &file.text;
-    if file.oversized_size().is_some() || !may_spell(text, CONTEXT_WORDS, false) {
+    if file.oversized_size().is_some() || !may_spell(text, &CONTEXT) {
         return inventory;
     }
     match document_chunks(text) {
         // Only the documents that spell a context word are parsed.
         Some(chunks) => {
-            for chunk in chunks.filter(|c| may_spell(c, CONTEXT_WORDS, false)) {
+            for chunk in chunks.filter(|c| may_spell(c, &CONTEXT)) {
                 for d in documents(chunk, LoadLimits::default()) {
                     add_document(&mut inventory, &d);
                 }
@@ -282,7 +294,7 @@ fn document_chunks(text: &str) -> Option<impl Iterator<Item = &str>> {
 /// Whether a file may hold a Service or workload: it spells one of their kinds as a word.
 #[must_use]
 pub fn may_hold_selectables(file: &SourceFile) -> bool {
-    file.oversized_size().is_none() && may_spell(&file.text, SELECTABLE_KINDS, true)
+    file.oversized_size().is_none() && may_spell(&file.text, &SELECTABLE)
 }
 
 /// The Services and workloads one file holds, as [`inventory_of`] would find them, without
@@ -616,6 +628,57 @@ mod tests {
             found > 2 * broken.len(),
             "only {found} context objects found"
         );
+    }
+
+    #[test]
+    fn a_spelling_finds_its_words_as_a_word_by_word_search_does() {
+        // The search the patterns replace: each word in turn, then its neighbours.
+        fn spells(text: &str, words: &[&str], whole: bool) -> bool {
+            let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            text.contains('\\')
+                || words.iter().any(|w| {
+                    text.match_indices(w).any(|(i, _)| {
+                        !whole
+                            || !(ident(text[..i].chars().next_back())
+                                || ident(text[i + w.len()..].chars().next()))
+                    })
+                })
+        }
+        let mut texts: Vec<String> = sample_files().into_iter().map(|f| f.text).collect();
+        for t in [
+            "kind: Service",
+            "kind: ServiceMonitor",
+            "kind: Servicé",
+            "kind: éService",
+            "Job_",
+            "x: \"\\u0053ervice\"",
+            "rate(x_sum[5m])",
+            "x_summary",
+            "prometheus.yaml",
+            "Pod-1",
+            "kind: \"Pod\"",
+            "",
+            "Deployment2 StatefulSet",
+            "é_bucket",
+        ] {
+            texts.push(t.to_owned());
+        }
+        let mut found = [0; 3];
+        for text in &texts {
+            for (k, (words, whole, spelling)) in [
+                (CONTEXT_WORDS, false, &*CONTEXT),
+                (SELECTABLE_KINDS, true, &*SELECTABLE),
+                (HISTOGRAM_SUFFIXES, false, &*HISTOGRAM),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let expected = spells(text, words, whole);
+                assert_eq!(may_spell(text, spelling), expected, "{words:?} in {text:?}");
+                found[k] += usize::from(expected);
+            }
+        }
+        assert!(found.iter().all(|&n| n > 5), "{found:?}");
     }
 
     #[test]
