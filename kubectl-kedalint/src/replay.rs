@@ -600,7 +600,7 @@ fn set(root: &mut Node, path: &str, value: &str) -> std::result::Result<(), Stri
         node = match seg {
             PathSegment::Key(k) => {
                 let NodeKind::Map(entries) = &mut node.kind else {
-                    return Err(format!("`{}` is not a mapping", prefix(segments, i)));
+                    return Err(format!("`{}` is not a mapping", prefix(&segments, i)));
                 };
                 let at = match entries.iter().position(|e| e.key_str() == Some(k)) {
                     Some(at) => at,
@@ -620,13 +620,13 @@ fn set(root: &mut Node, path: &str, value: &str) -> std::result::Result<(), Stri
             }
             PathSegment::Index(n) => {
                 let NodeKind::Seq(items) = &mut node.kind else {
-                    return Err(format!("`{}` is not a list", prefix(segments, i)));
+                    return Err(format!("`{}` is not a list", prefix(&segments, i)));
                 };
                 let len = items.len();
                 items.get_mut(*n).ok_or_else(|| {
                     format!(
                         "`{}` has {len} item{}, no [{n}]",
-                        prefix(segments, i),
+                        prefix(&segments, i),
                         if len == 1 { "" } else { "s" }
                     )
                 })?
@@ -648,7 +648,7 @@ fn set(root: &mut Node, path: &str, value: &str) -> std::result::Result<(), Stri
     Ok(())
 }
 
-fn prefix(segments: &[PathSegment], upto: usize) -> String {
+fn prefix(segments: &[&PathSegment], upto: usize) -> String {
     let mut p = FieldPath::root();
     for s in &segments[..upto] {
         p = match s {
