@@ -103,7 +103,7 @@ pub struct Collect {
 }
 
 /// Sort key of a finding within its file: line, column, code.
-type Key<'a> = (Option<usize>, Option<usize>, &'a str);
+type Key<C> = (Option<usize>, Option<usize>, C);
 
 impl Collect {
     /// An empty document that holds back up to `threshold` bytes in memory.
@@ -130,7 +130,7 @@ impl Collect {
         if linted.report.findings.is_empty() {
             return Ok(());
         }
-        let mut entries: Vec<(Key, JsonFinding<'_>)> = linted
+        let mut entries: Vec<(Key<&str>, JsonFinding<'_>)> = linted
             .report
             .findings
             .iter()
@@ -228,7 +228,7 @@ fn merge(held: &Spilled, group: &[&Run]) -> Result<String> {
         line: Option<usize>,
         column: Option<usize>,
     }
-    let mut entries: Vec<((Option<usize>, Option<usize>, String), String)> = Vec::new();
+    let mut entries: Vec<(Key<String>, String)> = Vec::new();
     for run in group {
         let bytes = held.read(run.bytes.clone())?;
         let text = String::from_utf8_lossy(&bytes);
