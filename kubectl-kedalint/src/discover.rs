@@ -158,7 +158,9 @@ fn read(path: &Path) -> Loaded {
 /// and an endless stream (`/dev/zero`, a pipe that never closes its end after 32 MiB) ends.
 fn read_limited(name: &str, reader: impl Read, size: Option<u64>) -> Loaded {
     let limit = MAX_INPUT_BYTES as u64;
-    let mut buf = Vec::new();
+    // A regular file's size (within the limit) sizes the buffer at once.
+    let mut buf =
+        Vec::with_capacity(size.map_or(0, |s| usize::try_from(s.min(limit + 1)).unwrap_or(0)));
     reader
         .take(limit + 1)
         .read_to_end(&mut buf)

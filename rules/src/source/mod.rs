@@ -14,6 +14,7 @@ pub use path::{FieldPath, PathSegment};
 pub use yaml::{Documents, LoadLimits, MAX_INPUT_BYTES, documents, load_stream, oversized_input};
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// How a scalar was written. It decides the scalar's type (a plain `5` is an integer, `"5"` a string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +292,8 @@ pub struct SourceFile {
     pub name: String,
     /// The full text.
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Where each line begins, built on first use: a file no finding is placed in never needs it.
+    line_starts: OnceLock<Vec<usize>>,
     /// Set when the input was over [`MAX_INPUT_BYTES`] and not read: its size, when known.
     oversized: Option<Option<u64>>,
 }
@@ -300,16 +302,20 @@ impl SourceFile {
     /// Wraps a file's text.
     #[must_use]
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         Self {
             name: name.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: OnceLock::new(),
             oversized: None,
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     /// An input over [`MAX_INPUT_BYTES`] that was not read in full: linting it gives one `KL001`
@@ -333,8 +339,8 @@ impl SourceFile {
     #[must_use]
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let line = self.line_starts().partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts()[line];
         let mut end = offset;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -345,9 +351,9 @@ impl SourceFile {
     /// The text of a 1-based line, without its line break.
     #[must_use]
     pub fn line_text(&self, line: usize) -> Option<&str> {
-        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let start = *self.line_starts().get(line.checked_sub(1)?)?;
         let end = self
-            .line_starts
+            .line_starts()
             .get(line)
             .map_or(self.text.len(), |&e| e.saturating_sub(1));
         Some(self.text[start..end.max(start)].trim_end_matches('\r'))
@@ -356,7 +362,7 @@ impl SourceFile {
     /// Number of lines.
     #[must_use]
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 }
 
