@@ -140,13 +140,14 @@ impl Collect {
             })
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let start = self.held.len();
         let mut text = Vec::new();
         for (_, j) in &entries {
             // An element of `findings`, two levels into the document.
             text.extend_from_slice(b",\n    ");
             super::fragment(&mut text, j, 2);
+            super::spill::pass_on(&mut text, &mut self.held)?;
         }
-        let start = self.held.len();
         self.held.write(&text)?;
         let file = (!linted.file.name.starts_with(crate::online::CLUSTER_PREFIX))
             .then(|| linted.file.name.clone());

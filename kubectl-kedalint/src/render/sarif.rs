@@ -266,6 +266,7 @@ impl Collect {
             // An element of `runs[0].results`, four levels into the log, with the comma before it.
             text.extend_from_slice(b",\n        ");
             super::fragment(&mut text, &result(linted, f), 4);
+            super::spill::pass_on(&mut text, &mut self.held)?;
         }
         self.held.write(&text)
     }

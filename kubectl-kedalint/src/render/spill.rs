@@ -145,6 +145,22 @@ impl Spilled {
     }
 }
 
+/// Hands `text` on to `held` once it holds [`PASS_ON`] bytes or more, so a file's many findings
+/// are rendered through a buffer of bounded size rather than one as large as their text.
+///
+/// # Errors
+/// The temporary file cannot be written.
+pub fn pass_on(text: &mut Vec<u8>, held: &mut Spill) -> Result<()> {
+    if text.len() >= PASS_ON {
+        held.write(text)?;
+        text.clear();
+    }
+    Ok(())
+}
+
+/// See [`pass_on`].
+const PASS_ON: usize = 64 * 1024;
+
 /// Writes `bytes` to the output called `name`.
 ///
 /// # Errors
