@@ -1,7 +1,7 @@
 //! Entry points: lint files (with spans) or JSON objects (webhook, cluster), context across files,
 //! suppressions, and sorting.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -479,15 +479,22 @@ fn sort(findings: &mut Vec<Finding>, _file: Option<&SourceFile>) {
             .then_with(|| a.path.to_string().cmp(&b.path.to_string()))
             .then_with(|| a.message.cmp(&b.message))
     });
-    let mut seen = BTreeSet::new();
-    findings.retain(|f| {
-        seen.insert((
-            f.code,
-            f.span.clone().map(|s| (s.start, s.end)),
-            f.path.to_string(),
-            f.message.clone(),
-        ))
-    });
+    // Borrowed keys: a copy of every message would double what a large file's findings hold.
+    let mut seen = HashSet::new();
+    let keep: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            seen.insert((
+                f.code,
+                f.span.as_ref().map(|s| (s.start, s.end)),
+                &f.path,
+                f.message.as_str(),
+            ))
+        })
+        .collect();
+    drop(seen);
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Counts findings by severity: (error, warning, info).
