@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
 
-use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_parsed};
+use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_file, lint_parsed};
 use kedalint_rules::{Fix, Settings, SourceFile};
 use similar::udiff::UnifiedHunkHeader;
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff, group_diff_ops};
@@ -262,12 +262,10 @@ pub fn fix_file(
         }
         fixed += n;
         spans = compose(&spans, &edits);
-        let parsed = ParsedFile::parse(SourceFile::new(current.file.name.clone(), text));
-        let report = lint_parsed(&parsed, settings, inventory);
-        after = Some(Linted {
-            file: parsed.file,
-            report,
-        });
+        // Document by document, as the lint pass does: no tree of the whole file is held.
+        let file = SourceFile::new(current.file.name.clone(), text);
+        let report = lint_file(&file, settings, inventory);
+        after = Some(Linted { file, report });
     }
     Fixed {
         before,
