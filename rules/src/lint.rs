@@ -55,14 +55,25 @@ impl Inventory {
             if !may_name_histogram_family(query) {
                 continue;
             }
+            // The families it can read are among the names it spells: when all of those are
+            // known already, parsing it adds nothing (a file of ScaledObjects reading one
+            // histogram parses one query, not all of them twice).
+            let known = crate::promql::spelled_names(query).is_some_and(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| histogram_family(n))
+                    .all(|f| self.histogram_families.contains(f))
+            });
+            if known {
+                continue;
+            }
             if let Ok(a) = crate::promql::analyze(query.trim()) {
-                self.histogram_families
-                    .extend(a.selectors.iter().filter_map(|s| {
-                        let m = s.metric.as_deref()?;
-                        m.strip_suffix("_bucket")
-                            .or_else(|| m.strip_suffix("_sum"))
-                            .map(str::to_owned)
-                    }));
+                self.histogram_families.extend(
+                    a.selectors
+                        .iter()
+                        .filter_map(|s| histogram_family(s.metric.as_deref()?))
+                        .map(str::to_owned),
+                );
             }
         }
     }
@@ -98,6 +109,13 @@ impl Inventory {
 
 /// The suffixes of a histogram's or summary's series whose family makes its `_count` a counter.
 const HISTOGRAM_SUFFIXES: &[&str] = &["_bucket", "_sum"];
+
+/// The family of a metric name ending in `_bucket` or `_sum`.
+fn histogram_family(metric: &str) -> Option<&str> {
+    HISTOGRAM_SUFFIXES
+        .iter()
+        .find_map(|suffix| metric.strip_suffix(suffix))
+}
 
 /// Whether a query's text could name a metric ending in `_bucket` or `_sum`.
 fn may_name_histogram_family(query: &str) -> bool {
@@ -635,6 +653,63 @@ mod tests {
             found > 2 * broken.len(),
             "only {found} context objects found"
         );
+    }
+
+    #[test]
+    fn histogram_families_are_those_of_every_query_analysed() {
+        let so = |query: &str| {
+            format!(
+                "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {{name: a}}\nspec:\n  scaleTargetRef: {{name: a}}\n  triggers:\n  - type: prometheus\n    metadata:\n      threshold: '1'\n      query: {}\n",
+                serde_json::to_string(query).unwrap_or_default()
+            )
+        };
+        let queries = [
+            "histogram_quantile(0.9, sum(rate(a_bucket[5m])) by (le))",
+            "sum(rate(a_sum[5m])) / sum(rate(a_count[5m]))",
+            "sum(rate(b_bucket{job=\"x_bucket\"}[5m]))",
+            "sum(rate({__name__=\"c_sum\"}[5m]))",
+            "sum(rate({\"d.e_bucket\"}[5m]))",
+            "sum(rate({__name__=\"\\u0066_sum\"}[5m]))",
+            "sum(rate(f_summary[5m]))",
+            "sum(rate(a_bucket[5m])) + sum(rate(g_sum[5m]))",
+            "sum(rate(h_bucket{x=\"unterminated[5m]))",
+            "sum(rate(a_bucket:rate5m[5m]))",
+        ];
+        let mut files = sample_files();
+        // Each query after the others, so a family seen first is known when the next arrives.
+        let all: String = queries
+            .iter()
+            .map(|q| so(q))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        files.push(SourceFile::new("queries.yaml", all));
+        let mut expected = BTreeSet::new();
+        for f in &files {
+            for d in load_stream(&f.text, LoadLimits::default()) {
+                let Some(root) = &d.root else { continue };
+                for o in objects_of(root, d.index) {
+                    for q in queries_of(&o) {
+                        let Ok(a) = crate::promql::analyze(q.trim()) else {
+                            continue;
+                        };
+                        expected.extend(
+                            a.selectors
+                                .iter()
+                                .filter_map(|s| histogram_family(s.metric.as_deref()?))
+                                .map(str::to_owned),
+                        );
+                    }
+                }
+            }
+        }
+        let parsed: Vec<ParsedFile> = files.into_iter().map(ParsedFile::parse).collect();
+        let found = inventory_of(&parsed).histogram_families;
+        assert_eq!(found, expected);
+        // `f` only through the escape; `x_bucket` is a label value, `f_summary` no family.
+        for family in ["a", "b", "c", "d.e", "f", "g", "x", "f_summary"] {
+            let read = !matches!(family, "x" | "f_summary");
+            assert_eq!(found.contains(family), read, "{family}: {found:?}");
+        }
     }
 
     #[test]

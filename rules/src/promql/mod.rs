@@ -379,6 +379,27 @@ pub enum SignalKind {
     Unknown,
 }
 
+/// The names a query spells: its identifiers and the contents of its strings, among which is
+/// every metric name its [`Analysis`] can find; `None` when an escape or an unterminated string
+/// could hide one.
+pub(crate) fn spelled_names(query: &str) -> Option<Vec<&str>> {
+    if query.contains('\\') {
+        return None;
+    }
+    lex::tokenize(query)
+        .iter()
+        .filter_map(|t| {
+            let text = t.text(query);
+            match t.kind {
+                lex::Kind::Ident => Some(Some(text)),
+                lex::Kind::Str { terminated: true } => Some(text.get(1..text.len() - 1)),
+                lex::Kind::Str { terminated: false } => Some(None),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// Analyses a query, from the cache when the same text was seen before.
 ///
 /// # Errors
