@@ -6,7 +6,8 @@
 # Prints requests/s, p50/p99/max latency, errors, each server's CPU per review (user+system time
 # from /proc/PID/stat over the measured run, divided by the requests: steadier than throughput on a
 # shared machine), the webhook/floor ratios of throughput, p99 and CPU per review, the webhook's RSS
-# (VmRSS at start, VmHWM at end) and the load average before and after.
+# (VmRSS at start, VmHWM at end) and the load average before and after; then the CPU time of the
+# review path alone (webhook/benches/review_path.rs: decoding, linting, answering).
 # Builds the release binaries first; cargo reads CARGO_PROFILE_RELEASE_* from the environment, so
 # run with the same values as the last build (e.g. symbols kept for perf) to avoid a rebuild.
 # Bounded: DURATION seconds per server after a 2 s warm-up; loopback only.
@@ -23,7 +24,8 @@ metrics_port=${METRICS_PORT:-18080}
 floor_port=${FLOOR_PORT:-18444}
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 2; }
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p kedalint-webhook --bin kedalint-webhook --example floor_server --example review_body
+cargo build --release -q -p kedalint-webhook --bin kedalint-webhook --example floor_server --example review_body \
+  --example review_path
 bin=$target/release/kedalint-webhook
 
 . scripts/lib/webhook-load.sh
@@ -84,3 +86,5 @@ echo "webhook RSS: ${rss_start} KiB at start, ${rss_end} KiB at end, peak (VmHWM
 answers=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep '^kedalint_webhook_requests_total' | tr '\n' ' ')
 echo "webhook answers: $answers"
 echo "load average after: $(cat /proc/loadavg)"
+echo "the review path alone (one thread, no TLS, HTTP or logs; best of twenty rounds):"
+"$target/release/examples/review_path" "$work/review.json" | sed 's/^/  /'

@@ -17,9 +17,9 @@ use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-/// How long the writer lets lines gather after the first one arrives: a few milliseconds of
-/// delay on a log line for far fewer writes under load.
-pub const GATHER: Duration = Duration::from_millis(2);
+/// How long the writer lets lines gather between writes: a few milliseconds of delay on a log
+/// line for far fewer writes and wake-ups under load.
+pub const GATHER: Duration = Duration::from_millis(5);
 
 /// Bytes of log lines waiting for the writer beyond which loggers wait.
 pub const MAX_PENDING_BYTES: usize = 1024 * 1024;
@@ -130,24 +130,26 @@ impl LogWriter {
     }
 }
 
-/// The writer thread: waits for a first line, lets more gather, writes them all, and again.
+/// The writer thread: every [`GATHER`], writes what has gathered; after a round that found
+/// nothing it waits for a first line. So under load no logger wakes it (no system call on the
+/// request path) and it wakes once per round, not per line.
 fn write_lines(shared: &Shared, mut sink: impl Write) {
     let mut taken = Vec::new();
     loop {
-        {
-            let mut state = shared.lock();
-            while state.pending.is_empty() {
-                state.writer_idle = true;
-                state = shared
-                    .line
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            state.writer_idle = false;
-        }
         std::thread::sleep(GATHER);
         let upto = {
             let mut state = shared.lock();
+            if state.pending.is_empty() {
+                while state.pending.is_empty() {
+                    state.writer_idle = true;
+                    state = shared
+                        .line
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                state.writer_idle = false;
+                continue;
+            }
             std::mem::swap(&mut taken, &mut state.pending);
             if state.waiting > 0 {
                 shared.progress.notify_all(); // room for loggers
