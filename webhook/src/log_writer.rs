@@ -50,6 +50,22 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Waits for the writer's progress while `blocked` holds; counted in `waiting`, so the writer
+    /// knows to notify.
+    fn wait_while<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        blocked: impl FnMut(&mut State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        state.waiting += 1;
+        let mut state = self
+            .progress
+            .wait_while(state, blocked)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.waiting -= 1;
+        state
+    }
 }
 
 /// A `MakeWriter` for tracing-subscriber whose lines a background thread writes to a sink
@@ -94,32 +110,17 @@ impl LogWriter {
     /// Waits until every line logged before this call has been handed to the sink (lines logged
     /// meanwhile by other threads do not hold it up).
     pub fn flush(&self) {
-        let mut state = self.shared.lock();
+        let state = self.shared.lock();
         let target = state.appended;
-        state.waiting += 1;
-        while state.written < target {
-            state = self
-                .shared
-                .progress
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.waiting -= 1;
+        drop(self.shared.wait_while(state, |s| s.written < target));
     }
 
     fn append(&self, bytes: &[u8]) {
         let mut state = self.shared.lock();
         if state.pending.len() + bytes.len() > MAX_PENDING_BYTES {
-            state.waiting += 1;
-            while !state.pending.is_empty() && state.pending.len() + bytes.len() > MAX_PENDING_BYTES
-            {
-                state = self
-                    .shared
-                    .progress
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            state.waiting -= 1;
+            state = self.shared.wait_while(state, |s| {
+                !s.pending.is_empty() && s.pending.len() + bytes.len() > MAX_PENDING_BYTES
+            });
         }
         state.pending.extend_from_slice(bytes);
         state.appended += bytes.len() as u64;
