@@ -41,3 +41,6 @@ wait_ready() {
   echo "the webhook on metrics port $1 never became ready" >&2
   exit 1
 }
+
+# cpu_ticks PID: user + system CPU time of a process so far, in clock ticks (/proc/PID/stat).
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }

@@ -17,6 +17,7 @@
 pub mod certs;
 pub mod conn;
 mod error;
+pub mod log_writer;
 pub mod metrics;
 pub mod online;
 pub mod prober;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kedalint_webhook::PrometheusProbe;
+use kedalint_webhook::log_writer::LogWriter;
 use kedalint_webhook::{CertRequest, Config, ManifestNames, Server, error_chain};
 use miette::{IntoDiagnostic, miette};
 
@@ -143,7 +144,13 @@ fn main() -> miette::Result<()> {
 }
 
 fn serve(args: ServeArgs) -> miette::Result<()> {
-    init_logging(args.log_format);
+    let log = init_logging(args.log_format)?;
+    let served = serve_logged(args);
+    log.flush();
+    served
+}
+
+fn serve_logged(args: ServeArgs) -> miette::Result<()> {
     // Before any TLS configuration: ring is the only provider compiled in, installed explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Config {
@@ -209,14 +216,24 @@ async fn shutdown_signal() {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to stderr through a [`LogWriter`] (no write per line on the request path); every line
+/// is written before a panic message and before `serve` returns.
+fn init_logging(format: LogFormat) -> miette::Result<LogWriter> {
     use tracing_subscriber::EnvFilter;
+    let log = LogWriter::stderr().into_diagnostic()?;
+    let previous = std::panic::take_hook();
+    let flushed = log.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        flushed.flush();
+        previous(info);
+    }));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(log.clone());
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.with_ansi(false).init(),
     }
+    Ok(log)
 }

@@ -5,11 +5,14 @@
 
 use kedalint_rules::facts::Facts;
 use kedalint_rules::settings::WebhookMode;
+use kedalint_rules::source::{Node, from_json};
 use kedalint_rules::{Finding, Inventory, Settings, Severity};
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde::Deserialize;
 use serde_json::Value;
+
+mod parse;
 
 /// The only AdmissionReview version answered. `v1beta1` was removed from the API server in 1.22.
 pub const ADMISSION_V1: &str = "admission.k8s.io/v1";
@@ -69,23 +72,59 @@ impl Verdict {
     }
 }
 
-/// A review decoded from the body: the envelope (typed, without the objects) and the raw objects.
+/// A review decoded from the body: the envelope (typed, without the objects) and the objects as
+/// the rules' trees.
 #[derive(Debug)]
 pub struct Decoded {
-    /// The request with `object` and `oldObject` taken out (they are kept raw below).
+    /// The request with `object` and `oldObject` taken out (they are kept as trees below).
     pub request: AdmissionRequest<DynamicObject>,
     /// `request.object` exactly as sent, so the rules see what the API server saw.
-    pub object: Option<Value>,
+    pub object: Option<Node>,
     /// `request.oldObject` as sent.
-    pub old_object: Option<Value>,
+    pub old_object: Option<Node>,
 }
 
-/// Decodes a body. The objects stay raw JSON: the rules read them as sent, and a ScaledObject the
-/// typed `DynamicObject` could not hold (odd metadata) must not turn into a webhook error.
+/// An object tree back as the JSON it was read from (the online probe reads JSON).
+#[must_use]
+pub fn to_json(object: &Node) -> Value {
+    parse::to_value(object)
+}
+
+/// Decodes a body. The objects are read as sent, straight into the trees the rules read: a
+/// ScaledObject the typed `DynamicObject` could not hold (odd metadata) must not turn into a
+/// webhook error.
+///
+/// A body is read in one pass (`review/parse.rs`); whatever that pass does not reproduce exactly,
+/// malformed bodies above all, is decoded again by [`decode_by_value`], which decides the answer.
 ///
 /// # Errors
 /// A [`BadReview`] saying what the body is instead.
 pub fn decode(body: &[u8]) -> Result<Decoded, BadReview> {
+    match decode_in_one_pass(body) {
+        Some(decoded) => Ok(decoded),
+        None => decode_by_value(body),
+    }
+}
+
+/// The happy path: the body in one pass, `None` for anything [`decode_by_value`] must decide.
+fn decode_in_one_pass(body: &[u8]) -> Option<Decoded> {
+    let parts = parse::parts(body)?;
+    if parts.types.kind != "AdmissionReview" || parts.types.api_version != ADMISSION_V1 {
+        return None;
+    }
+    Some(Decoded {
+        request: parts.request,
+        object: parts.object.filter(|o| !parse::is_null(o)),
+        old_object: parts.old_object.filter(|o| !parse::is_null(o)),
+    })
+}
+
+/// Decodes a body by way of a `Value` of all of it: the reference for [`decode`], and what
+/// decides every error.
+///
+/// # Errors
+/// A [`BadReview`] saying what the body is instead.
+pub fn decode_by_value(body: &[u8]) -> Result<Decoded, BadReview> {
     let mut value: Value =
         serde_json::from_slice(body).map_err(|e| BadReview::NotJson(e.to_string()))?;
     let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -111,8 +150,8 @@ pub fn decode(body: &[u8]) -> Result<Decoded, BadReview> {
         .map_err(|_| BadReview::BadRequest("no `request` object".to_owned()))?;
     Ok(Decoded {
         request,
-        object,
-        old_object,
+        object: object.as_ref().map(from_json),
+        old_object: old_object.as_ref().map(from_json),
     })
 }
 
@@ -168,7 +207,7 @@ pub fn answer_online(
     let Some(object) = &decoded.object else {
         return skip(response);
     };
-    let offline = kedalint_rules::lint_value(object, settings, &Inventory::default());
+    let offline = kedalint_rules::lint_node(object, settings, &Inventory::default());
     let findings = match facts {
         None => offline,
         Some(facts) => {
@@ -176,7 +215,7 @@ pub fn answer_online(
                 facts,
                 ..Inventory::default()
             };
-            let mut online = kedalint_rules::lint_value(object, settings, &inventory);
+            let mut online = kedalint_rules::lint_node(object, settings, &inventory);
             downgrade_live(&mut online, &offline);
             online
         }
@@ -215,13 +254,20 @@ fn is_housekeeping(decoded: &Decoded) -> bool {
     let Some(object) = &decoded.object else {
         return false;
     };
-    if object.pointer("/metadata/deletionTimestamp").is_some() {
+    if object
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some()
+    {
         return true;
     }
     decoded
         .old_object
         .as_ref()
-        .is_some_and(|old| old.get("spec") == object.get("spec"))
+        .is_some_and(|old| match (old.get("spec"), object.get("spec")) {
+            (Some(a), Some(b)) => parse::same_json(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        })
 }
 
 fn decide(
@@ -320,10 +366,16 @@ pub fn fit_warnings(lines: &[String]) -> Vec<String> {
 
 /// Cuts `text` to at most `max` characters, ending with `…` when cut.
 fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    let mut chars = text.char_indices();
+    // Where the `max`-th character starts: the cut, when there is one more after it.
+    let Some((cut, _)) = chars.nth(max.saturating_sub(1)) else {
+        return text.to_owned();
+    };
+    if chars.next().is_none() {
         return text.to_owned();
     }
-    let mut out: String = text.chars().take(max - 1).collect();
+    let mut out = String::with_capacity(cut + '…'.len_utf8());
+    out.push_str(&text[..cut]);
     out.push('…');
     out
 }
@@ -474,6 +526,79 @@ mod tests {
         assert!(matches!(decode(b"not json"), Err(BadReview::NotJson(_))));
     }
 
+    /// Bodies to decode both ways: the fuzz seeds, the shared corpus of real reviews when
+    /// present, and the reviews of these tests.
+    fn real_samples() -> Vec<Vec<u8>> {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut bodies = Vec::new();
+        for dir in [
+            manifest.join("../fuzz/seeds/admission_review"),
+            manifest.join("../../shared/corpus/admission"),
+            std::path::PathBuf::from("/work/shared/corpus/admission"),
+        ] {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                bodies.push(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+        }
+        let mut object = scaled_object(None);
+        object["metadata"]["annotations"] = json!({"kedalint.io/ignore": "KL109"});
+        bodies.push(review(object, "CREATE"));
+        bodies.push(review(scaled_object(Some("10")), "UPDATE"));
+        bodies.push(review(Value::Null, "DELETE"));
+        bodies
+    }
+
+    /// Odd shapes the one-pass reader leaves to the reference path or must read exactly as a
+    /// `Value` would.
+    fn odd_samples() -> Vec<Vec<u8>> {
+        let odd: [&[u8]; 9] = [
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","kind":{"group":"keda.sh","version":"v1alpha1","kind":"ScaledObject"},"resource":{"group":"keda.sh","version":"v1alpha1","resource":"scaledobjects"},"operation":"CREATE","userInfo":{},"object":{"spec":{"b":1,"a":2,"b":3.50}},"uid":"again"}}"#,
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","kind":{"group":"keda.sh","version":"v1alpha1","kind":"ScaledObject"},"resource":{"group":"keda.sh","version":"v1alpha1","resource":"scaledobjects"},"operation":"CREATE","userInfo":{},"object":{},"object":{}}}"#,
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":5}}"#,
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":null}"#,
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":"x","allowed":true}}"#,
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u"},"request":{"uid":"v"}}"#,
+            br#"{"$serde_json::private::RawValue":"{\"kind\":\"AdmissionReview\"}"}"#,
+            br#"{"kind":"AdmissionReview","kind":"Pod","apiVersion":"admission.k8s.io/v1","request":{}}"#,
+            b"[]",
+        ];
+        odd.iter().map(|b| b.to_vec()).collect()
+    }
+
+    #[test]
+    fn one_pass_decoding_agrees_with_decoding_by_value_on_every_sample_and_its_truncations() {
+        let bodies = [real_samples(), odd_samples()].concat();
+        assert!(bodies.len() > 20, "only {} samples", bodies.len());
+        for body in &bodies {
+            let cuts = (0..body.len()).step_by(13).chain([body.len()]);
+            for cut in cuts {
+                let body = &body[..cut];
+                assert_eq!(
+                    format!("{:?}", decode(body)),
+                    format!("{:?}", decode_by_value(body)),
+                    "{}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_well_formed_sample_is_read_in_one_pass() {
+        let mut read = 0;
+        for body in real_samples() {
+            let well_formed = decode_by_value(&body).is_ok();
+            assert_eq!(
+                decode_in_one_pass(&body).is_some(),
+                well_formed,
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+            read += usize::from(well_formed);
+        }
+        assert!(read >= 10, "only {read} samples read");
+    }
+
     #[test]
     fn warnings_are_short_and_bounded_in_total() {
         let lines: Vec<String> = (0..200)
@@ -491,6 +616,15 @@ mod tests {
             last,
             &format!("... and {} more findings", 200 - (fitted.len() - 1))
         );
+    }
+
+    #[test]
+    fn shortening_counts_characters_not_bytes() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "ab…");
+        assert_eq!(shorten("ééé", 3), "ééé");
+        assert_eq!(shorten("éééé", 3), "éé…");
+        assert_eq!(shorten("", 3), "");
     }
 
     #[test]

@@ -843,12 +843,15 @@ async fn validate(State(server): State<Server>, body: Bytes) -> Response {
     };
     let settings = server.settings();
     let request = &decoded.request;
+    // The probe reads JSON: the object is turned back into it only when online checks are on.
     let online = match &decoded.object {
         Some(object)
-            if review::is_scaled_object(request)
+            if settings.webhook.online
+                && review::is_scaled_object(request)
                 && request.operation != kube::core::admission::Operation::Delete =>
         {
-            online::run_online(shared.probe.as_deref(), object, &settings).await
+            let object = review::to_json(object);
+            online::run_online(shared.probe.as_deref(), &object, &settings).await
         }
         _ => online::ProbeOutcome::default(),
     };
@@ -886,7 +889,43 @@ async fn validate(State(server): State<Server>, body: Bytes) -> Response {
             "review"
         );
     }
-    axum::Json(answer.response.into_review()).into_response()
+    let response = answer.response;
+    // Room for the envelope and the status besides the texts (serialised in one buffer, without
+    // growing it a few times from `Json`'s 128 bytes).
+    let size = 512
+        + response.result.message.len()
+        + response
+            .warnings
+            .iter()
+            .flatten()
+            .map(String::len)
+            .sum::<usize>();
+    json_response(&response.into_review(), size)
+}
+
+/// `value` as an `application/json` response, serialised into a buffer of `size` bytes; the
+/// same answer as axum's `Json`, a 500 when the value does not serialise.
+fn json_response(value: &impl serde::Serialize, size: usize) -> Response {
+    let mut body = Vec::with_capacity(size);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            e.to_string(),
+        )
+            .into_response(),
+    }
 }
 
 async fn readyz(State(server): State<Server>) -> Response {
