@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
 
-use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_file_on, lint_parsed};
+use kedalint_rules::lint::{Inventory, ParsedFile, inventory_of, lint_file, lint_parsed};
 use kedalint_rules::{Fix, Settings, SourceFile};
 use similar::udiff::UnifiedHunkHeader;
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff, group_diff_ops};
@@ -262,11 +262,9 @@ pub fn fix_file(
         }
         fixed += n;
         spans = compose(&spans, &edits);
-        // Document by document, as the lint pass does: no tree of the whole file is held; a
-        // large file on every core.
+        // Document by document, as the lint pass does: no tree of the whole file is held.
         let file = SourceFile::new(current.file.name.clone(), text);
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let report = lint_file_on(&file, settings, inventory, cores);
+        let report = lint_file(&file, settings, inventory);
         after = Some(Linted { file, report });
     }
     Fixed {

@@ -7,8 +7,8 @@ use clap::ArgMatches;
 use kedalint_probe::ProbeInput;
 use kedalint_rules::facts::Facts;
 use kedalint_rules::lint::{
-    Inventory, ParsedFile, context_of, inventory_of, lint_file_on, lint_parsed,
-    may_hold_selectables, selectables_in,
+    Inventory, ParsedFile, context_of, inventory_of, lint_file, lint_parsed, may_hold_selectables,
+    selectables_in,
 };
 use kedalint_rules::{KedaVersion, Note, Settings, Severity, duration::parse_duration, registry};
 
@@ -391,12 +391,6 @@ fn lint_pass(
     mut emit: impl FnMut(Linted) -> Result<()>,
 ) -> Result<Vec<Error>> {
     let workers = workers(inputs.len());
-    // One input (a large `helm template` output on stdin) has its documents linted on every core.
-    let per_file = if inputs.len() == 1 {
-        self::workers(usize::MAX)
-    } else {
-        1
-    };
     let ahead = workers * AHEAD_PER_WORKER;
     let next = std::sync::atomic::AtomicUsize::new(0);
     // The position of the first input not yet handed to `emit`.
@@ -407,7 +401,7 @@ fn lint_pass(
             return None;
         }
         Some(inputs[i].load().map(|file| {
-            let report = lint_file_on(&file, settings, inventory, per_file);
+            let report = lint_file(&file, settings, inventory);
             Linted { file, report }
         }))
     };

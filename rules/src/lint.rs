@@ -371,75 +371,6 @@ pub fn lint_file(file: &SourceFile, settings: &Settings, inventory: &Inventory) 
     finish_report(file, settings, inventory, findings, objects, &starts)
 }
 
-/// Files smaller than this are linted on one thread by [`lint_file_on`].
-const SPLIT_BYTES: usize = 1 << 20;
-
-/// Lints one file as [`lint_file`] does, with the same report, on up to `workers` threads when it
-/// is large (a megabyte or more): this thread reads its documents one after another and the
-/// others lint them, a few documents behind. For one large file (`helm template … | kubectl
-/// kedalint -`), which cannot be linted side by side with others.
-#[must_use]
-pub fn lint_file_on(
-    file: &SourceFile,
-    settings: &Settings,
-    inventory: &Inventory,
-    workers: usize,
-) -> FileReport {
-    if workers <= 1 || file.text.len() < SPLIT_BYTES || file.oversized_size().is_some() {
-        return lint_file(file, settings, inventory);
-    }
-    lint_file_split(file, settings, inventory, workers)
-}
-
-/// [`lint_file_on`] without the size threshold.
-fn lint_file_split(
-    file: &SourceFile,
-    settings: &Settings,
-    inventory: &Inventory,
-    workers: usize,
-) -> FileReport {
-    type Linted = (usize, Vec<Finding>, usize);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Document)>(workers * 4);
-    let rx = std::sync::Mutex::new(rx);
-    let mut starts = Vec::new();
-    let mut done: Vec<Linted> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out: Vec<Linted> = Vec::new();
-                    loop {
-                        let next = rx
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .recv();
-                        let Ok((seq, doc)) = next else { break };
-                        let mut findings = Vec::new();
-                        let objects = lint_document(file, &doc, settings, inventory, &mut findings);
-                        out.push((seq, findings, objects));
-                    }
-                    out
-                })
-            })
-            .collect();
-        for (seq, doc) in documents(&file.text, LoadLimits::default()).enumerate() {
-            starts.extend(suppression::document_start(&doc));
-            if tx.send((seq, doc)).is_err() {
-                break;
-            }
-        }
-        drop(tx);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    // In document order, as one thread would have found them.
-    done.sort_by_key(|d| d.0);
-    let objects = done.iter().map(|d| d.2).sum();
-    let findings = done.into_iter().flat_map(|d| d.1).collect();
-    finish_report(file, settings, inventory, findings, objects, &starts)
-}
-
 /// Adds one document's findings, before suppression comments and sorting, to `findings`;
 /// returns how many KEDA objects it held.
 fn lint_document(
@@ -655,9 +586,6 @@ mod tests {
         let streamed = lint_file(file, settings, inventory);
         assert_eq!(streamed.objects, whole.objects, "{}", file.name);
         assert_eq!(streamed.findings, whole.findings, "{}", file.name);
-        let split = lint_file_split(file, settings, inventory, 3);
-        assert_eq!(split.objects, whole.objects, "{} (split)", file.name);
-        assert_eq!(split.findings, whole.findings, "{} (split)", file.name);
     }
 
     /// What [`context_of`] finds, from the whole stream parsed at once.
