@@ -11,8 +11,10 @@
 # (`taskset -c 0`) against both (goal: both cores at most 0.6x the one-core time). Each figure is
 # the median of RUNS runs. Then a single-file run (pre-commit's case) and, when installed,
 # `checkov -d` over the keda-dense repository.
-# Usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops]
+# Usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops] [--profile P]
 #   --scale N also measures both shapes at N times their size (the goal: N = 10).
+#   --profile P builds and measures cargo profile P (default release; `profiling` is release with
+#   symbols, for perf, and the same code).
 # Needs GNU time (apt-get install -y time) and taskset (util-linux). checkov is optional:
 #   python3 -m venv /tmp/ck && /tmp/ck/bin/pip install checkov   (about 3 minutes)
 #   PATH=/tmp/ck/bin:$PATH scripts/bench-cli.sh
@@ -21,21 +23,23 @@ cd "$(dirname "$0")/.."
 scale=1
 runs=3
 shapes="keda gitops"
+profile=release
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --shape) shapes=$2; shift 2 ;;
-    *) echo "usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops]" >&2; exit 2 ;;
+    --profile) profile=$2; shift 2 ;;
+    *) echo "usage: scripts/bench-cli.sh [--scale N] [--runs R] [--shape keda|gitops] [--profile P]" >&2; exit 2 ;;
   esac
 done
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p kubectl-kedalint
-cargo build --release -q -p kedalint-rules --example gen_repo --example floor
-bin=$target/release/kubectl-kedalint
-floor=$target/release/examples/floor
-gen=$target/release/examples/gen_repo
+cargo build --profile "$profile" -q -p kubectl-kedalint
+cargo build --profile "$profile" -q -p kedalint-rules --example gen_repo --example floor
+bin=$target/$profile/kubectl-kedalint
+floor=$target/$profile/examples/floor
+gen=$target/$profile/examples/gen_repo
 
 # Prints "cpu_seconds wall_seconds peak_rss_kib" of one run of a command (its output discarded).
 run_once() {
