@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use kedalint_rules::model::objects_of;
 use kedalint_rules::source::{LoadLimits, load_stream};
@@ -153,7 +154,8 @@ impl Collect {
     pub fn add(&mut self, linted: &Linted) -> Result<()> {
         let fail_at = self.fail_at;
         let fails = |f: &Finding| fail_at.is_some_and(|t| f.severity >= t);
-        let mut suite = String::new();
+        // Handed on as it grows (see `spill::pass_on`): one file may hold thousands of cases.
+        let mut suite: Vec<u8> = Vec::new();
         let cases = cases(linted);
         let failed = cases
             .iter()
@@ -174,10 +176,10 @@ impl Collect {
                 attr(&case.name)
             );
             if case.findings.is_empty() {
-                suite.push_str("/>\n");
+                suite.extend_from_slice(b"/>\n");
                 continue;
             }
-            suite.push_str(">\n");
+            suite.extend_from_slice(b">\n");
             let mut out = Vec::new();
             for f in &case.findings {
                 if fails(f) {
@@ -195,10 +197,11 @@ impl Collect {
             if !out.is_empty() {
                 let _ = writeln!(suite, "      <system-out>{}</system-out>", out.join("\n"));
             }
-            suite.push_str("    </testcase>\n");
+            suite.extend_from_slice(b"    </testcase>\n");
+            spill::pass_on(&mut suite, &mut self.held)?;
         }
-        suite.push_str("  </testsuite>\n");
-        self.held.write(suite.as_bytes())
+        suite.extend_from_slice(b"  </testsuite>\n");
+        self.held.write(&suite)
     }
 
     /// Writes the whole report to `out` (called `name` in an error), with what the run could not
