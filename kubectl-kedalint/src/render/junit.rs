@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use kedalint_rules::model::objects_of;
-use kedalint_rules::source::{LoadLimits, load_stream};
+use kedalint_rules::source::{LoadLimits, documents};
 use kedalint_rules::{Finding, Note, ObjectRef, Severity};
 
 use super::Linted;
@@ -68,7 +68,8 @@ fn line(linted: &Linted, f: &Finding) -> String {
 
 fn cases(linted: &Linted) -> Vec<Case<'_>> {
     let mut cases: Vec<Case<'_>> = Vec::new();
-    for doc in load_stream(&linted.file.text, LoadLimits::default()) {
+    // One document's tree at a time, as the lint pass reads them.
+    for doc in documents(&linted.file.text, LoadLimits::default()) {
         let Some(root) = &doc.root else { continue };
         for o in objects_of(root, doc.index).iter().filter(|o| o.is_keda()) {
             let r = o.reference();
