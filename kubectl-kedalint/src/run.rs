@@ -273,18 +273,15 @@ impl Sinks {
         self.failed |= self
             .fail_at
             .is_some_and(|t| linted.report.findings.iter().any(|f| f.severity >= t));
+        let console = &mut self.console;
         for (stream, target) in &mut self.outputs {
-            let text = stream.file(linted)?;
-            if text.is_empty() {
-                continue;
-            }
-            match target {
-                Target::File(name, w) => render::spill::write(w, name, text.as_bytes())?,
-                Target::Held(held) => held.write(text.as_bytes())?,
-                Target::Stream => {
-                    render::spill::write(&mut self.console, CONSOLE, text.as_bytes())?
-                }
-            }
+            // Written as it is rendered: one file's text is never held whole.
+            stream.file(linted, &mut |text: &[u8]| match target {
+                _ if text.is_empty() => Ok(()),
+                Target::File(name, w) => render::spill::write(w, name, text),
+                Target::Held(held) => held.write(text),
+                Target::Stream => render::spill::write(console, CONSOLE, text),
+            })?;
         }
         Ok(())
     }

@@ -198,10 +198,17 @@ fn render_diagnosis(linted: &Linted, findings: &[&Finding]) -> String {
 /// One file's findings, each followed by a blank line; what KEDA and the HPA report about an
 /// object is grouped into its diagnosis after the file's other findings.
 #[must_use]
-pub fn render_file(linted: &Linted, style: Style) -> String {
-    let mut out = String::new();
+///
+/// # Errors
+/// What `emit` returns: each diagnostic is handed to it as it is rendered, so a file of many
+/// findings is never held as one text.
+pub fn render_file(
+    linted: &Linted,
+    style: Style,
+    emit: &mut dyn FnMut(&[u8]) -> crate::Result<()>,
+) -> crate::Result<()> {
     if linted.report.findings.is_empty() {
-        return out;
+        return Ok(());
     }
     let source = Source::new(&linted.file.text);
     let (live, other): (Vec<&Finding>, Vec<&Finding>) = linted
@@ -210,8 +217,9 @@ pub fn render_file(linted: &Linted, style: Style) -> String {
         .iter()
         .partition(|f| is_live_state(f.code));
     for f in other {
-        out.push_str(&render_with(linted, &source, f, style));
-        out.push('\n');
+        let mut text = render_with(linted, &source, f, style);
+        text.push('\n');
+        emit(text.as_bytes())?;
     }
     // One diagnosis per object: a file may hold several.
     let mut groups: Vec<(Option<&ObjectRef>, Vec<&Finding>)> = Vec::new();
@@ -222,10 +230,11 @@ pub fn render_file(linted: &Linted, style: Style) -> String {
         }
     }
     for (_, findings) in groups {
-        out.push_str(&render_diagnosis(linted, &findings));
-        out.push('\n');
+        let mut text = render_diagnosis(linted, &findings);
+        text.push('\n');
+        emit(text.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// What the summary line counts.

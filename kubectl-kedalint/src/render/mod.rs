@@ -103,18 +103,21 @@ impl Stream {
     ///
     /// # Errors
     /// The temporary file of what is held back cannot be written.
-    pub fn file(&mut self, linted: &Linted) -> Result<String> {
+    pub fn file(
+        &mut self,
+        linted: &Linted,
+        emit: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         match self {
             Self::Human(style, totals) => {
                 totals.add(linted);
-                return Ok(human::render_file(linted, *style));
+                human::render_file(linted, *style, emit)
             }
-            Self::Github => return Ok(github::render(std::slice::from_ref(linted))),
-            Self::Json(c) => c.add(linted)?,
-            Self::Sarif(c) => c.add(linted)?,
-            Self::Junit(c) => c.add(linted)?,
+            Self::Github => emit(github::render(std::slice::from_ref(linted)).as_bytes()),
+            Self::Json(c) => c.add(linted),
+            Self::Sarif(c) => c.add(linted),
+            Self::Junit(c) => c.add(linted),
         }
-        Ok(String::new())
     }
 
     /// Writes what is left after the last file to `out` (called `name` in an error); `notes`
@@ -162,7 +165,12 @@ mod tests {
         let mut stream = Stream::new(format, human::Style::default(), None, threshold);
         let mut out = Vec::new();
         for l in linted {
-            out.extend(stream.file(l).unwrap().into_bytes());
+            stream
+                .file(l, &mut |text| {
+                    out.extend_from_slice(text);
+                    Ok(())
+                })
+                .unwrap();
         }
         let notes = [Note::new("a note")];
         stream.finish(&notes, &mut out, "out").unwrap();
