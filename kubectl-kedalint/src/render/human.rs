@@ -197,7 +197,6 @@ fn render_diagnosis(linted: &Linted, findings: &[&Finding]) -> String {
 
 /// One file's findings, each followed by a blank line; what KEDA and the HPA report about an
 /// object is grouped into its diagnosis after the file's other findings.
-#[must_use]
 ///
 /// # Errors
 /// What `emit` returns: each diagnostic is handed to it as it is rendered, so a file of many
