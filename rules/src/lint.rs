@@ -119,7 +119,7 @@ fn histogram_family(metric: &str) -> Option<&str> {
 
 /// Whether a query's text could name a metric ending in `_bucket` or `_sum`.
 fn may_name_histogram_family(query: &str) -> bool {
-    may_spell(query, &HISTOGRAM)
+    HISTOGRAM.is_match(query)
 }
 
 /// The PromQL an object holds: its prometheus triggers' queries (ScaledObject), or its rules'
@@ -227,14 +227,9 @@ const SELECTABLE_KINDS: &[&str] = &[
     "Job",
 ];
 
-/// Whether `text` may hold a document that spells one of the words `spelling` was built from
-/// (see [`spelling`]), or an escape that could hide one (`\u0053erviceMonitor` in a quoted
-/// scalar): one pass over the text.
-fn may_spell(text: &str, spelling: &Regex) -> bool {
-    spelling.is_match(text)
-}
-
-/// A pattern that finds a backslash or one of `words` (as part of a longer word unless `whole`).
+/// A pattern that finds, in one pass over a text, one of `words` (as part of a longer word unless
+/// `whole`) or a backslash: an escape that could hide one (`\u0053erviceMonitor` in a quoted
+/// scalar). A text it finds nothing in holds no document that spells one of the words.
 fn spelling(words: &[&str], whole: bool) -> Regex {
     let words: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
     let words = words.join("|");
@@ -259,22 +254,16 @@ static HISTOGRAM: LazyLock<Regex> = LazyLock::new(|| spelling(HISTOGRAM_SUFFIXES
 pub fn context_of(file: &SourceFile) -> Inventory {
     let mut inventory = Inventory::default();
     let text = &file.text;
-    if file.oversized_size().is_some() || !may_spell(text, &CONTEXT) {
+    if file.oversized_size().is_some() || !CONTEXT.is_match(text) {
         return inventory;
     }
-    match document_chunks(text) {
-        // Only the documents that spell a context word are parsed.
-        Some(chunks) => {
-            for chunk in chunks.filter(|c| may_spell(c, &CONTEXT)) {
-                for d in documents(chunk, LoadLimits::default()) {
-                    add_document(&mut inventory, &d);
-                }
-            }
+    // Only the documents that spell a context word are parsed.
+    for piece in document_pieces(text) {
+        if !CONTEXT.is_match(piece) {
+            continue;
         }
-        None => {
-            for d in documents(text, LoadLimits::default()) {
-                add_document(&mut inventory, &d);
-            }
+        for d in documents(piece, LoadLimits::default()) {
+            add_document(&mut inventory, &d);
         }
     }
     inventory.selectables.clear();
@@ -284,13 +273,13 @@ pub fn context_of(file: &SourceFile) -> Inventory {
 /// A YAML stream cut before each line that begins with `---` and a space, a tab or a line break
 /// (a document start marker: the YAML spec lets no scalar or collection hold such a line, and
 /// granit-parser ends whatever is open there and reads on at the marker), so that each piece
-/// parses alone to the documents the whole stream gives there. `None` when a piece could parse
-/// differently alone: the stream holds a directive (a line beginning with `%` belongs to the
-/// document after the next marker), or an anchor (`&`: the alias budget is shared by the whole
-/// stream).
-fn document_chunks(text: &str) -> Option<impl Iterator<Item = &str>> {
+/// parses alone to the documents the whole stream gives there. The whole stream as one piece when
+/// a piece could parse differently alone: the stream holds a directive (a line beginning with `%`
+/// belongs to the document after the next marker), or an anchor (`&`: the alias budget is shared
+/// by the whole stream).
+fn document_pieces(text: &str) -> Vec<&str> {
     if text.contains('&') || text.starts_with('%') || text.contains("\n%") {
-        return None;
+        return vec![text];
     }
     let is_marker = |at: usize| {
         text[at..].starts_with("---")
@@ -306,13 +295,13 @@ fn document_chunks(text: &str) -> Option<impl Iterator<Item = &str>> {
             .filter(|&at| is_marker(at)),
     );
     starts.push(text.len());
-    Some((0..starts.len() - 1).map(move |k| &text[starts[k]..starts[k + 1]]))
+    starts.windows(2).map(|w| &text[w[0]..w[1]]).collect()
 }
 
 /// Whether a file may hold a Service or workload: it spells one of their kinds as a word.
 #[must_use]
 pub fn may_hold_selectables(file: &SourceFile) -> bool {
-    file.oversized_size().is_none() && may_spell(&file.text, &SELECTABLE)
+    file.oversized_size().is_none() && SELECTABLE.is_match(&file.text)
 }
 
 /// The Services and workloads one file holds, as [`inventory_of`] would find them, without
@@ -756,7 +745,7 @@ mod tests {
             .enumerate()
             {
                 let expected = spells(text, words, whole);
-                assert_eq!(may_spell(text, spelling), expected, "{words:?} in {text:?}");
+                assert_eq!(spelling.is_match(text), expected, "{words:?} in {text:?}");
                 found[k] += usize::from(expected);
             }
         }
