@@ -289,10 +289,7 @@ pub struct Tally {
 impl Tally {
     /// Counts one file.
     pub fn add(&mut self, f: &Fixed) {
-        if f.after
-            .as_ref()
-            .is_some_and(|a| a.file.text != f.before.file.text)
-        {
+        if f.changed().is_some() {
             self.fixed += f.fixed;
             self.files += 1;
         }

@@ -485,8 +485,8 @@ fn cluster_objects(
 /// input order. Within a file, each document is built, linted and dropped before the next
 /// (`lint_file`), so a file costs its text, line index and findings, not its trees. `--fix` and
 /// `--diff` go file by file the same way (each file is fixed, relinted against the context of the
-/// files as read, and written or diffed before the next), so they hold the largest file (with its
-/// trees), never the repository.
+/// files as read, and written or diffed before the next, relinted document by document), so they
+/// hold the largest file and its findings, never its trees or the repository.
 ///
 /// # Errors
 /// Configuration, usage or output errors that stop the run.

@@ -171,6 +171,7 @@ impl Collect {
             cases.len()
         );
         for case in &cases {
+            spill::pass_on(&mut suite, &mut self.held)?;
             let _ = write!(
                 suite,
                 "    <testcase classname=\"{name}\" name=\"{}\"",
@@ -199,7 +200,6 @@ impl Collect {
                 let _ = writeln!(suite, "      <system-out>{}</system-out>", out.join("\n"));
             }
             suite.extend_from_slice(b"    </testcase>\n");
-            spill::pass_on(&mut suite, &mut self.held)?;
         }
         suite.extend_from_slice(b"  </testsuite>\n");
         self.held.write(&suite)

@@ -62,8 +62,8 @@ fn fragment(out: &mut Vec<u8>, value: &impl Serialize, depth: usize) {
 }
 
 /// One output fed a file at a time in the documented order, so no run holds every file: the human
-/// and GitHub formats give each file's text at once; JSON, SARIF and JUnit begin with totals or
-/// notes, so they hold each finding rendered back (never a file or its tree; beyond a threshold in
+/// format writes each diagnostic as it is rendered and GitHub each file's commands; JSON, SARIF
+/// and JUnit begin with totals or notes, so they hold each finding rendered back (never a file or its tree; beyond a threshold in
 /// a temporary file, see [`spill`]) until [`Stream::finish`].
 pub enum Stream {
     /// Diagnostics, then a summary line from these totals: files, KEDA objects, findings by
@@ -99,10 +99,10 @@ impl Stream {
         }
     }
 
-    /// Takes the next file; returns what can be written now.
+    /// Takes the next file, handing what can be written now to `emit`, piece by piece.
     ///
     /// # Errors
-    /// The temporary file of what is held back cannot be written.
+    /// What `emit` returns, or the temporary file of what is held back cannot be written.
     pub fn file(
         &mut self,
         linted: &Linted,

@@ -339,8 +339,9 @@ impl SourceFile {
     #[must_use]
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts().partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts()[line];
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset) - 1;
+        let start = starts[line];
         let mut end = offset;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -351,9 +352,9 @@ impl SourceFile {
     /// The text of a 1-based line, without its line break.
     #[must_use]
     pub fn line_text(&self, line: usize) -> Option<&str> {
-        let start = *self.line_starts().get(line.checked_sub(1)?)?;
-        let end = self
-            .line_starts()
+        let starts = self.line_starts();
+        let start = *starts.get(line.checked_sub(1)?)?;
+        let end = starts
             .get(line)
             .map_or(self.text.len(), |&e| e.saturating_sub(1));
         Some(self.text[start..end.max(start)].trim_end_matches('\r'))

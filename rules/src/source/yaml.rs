@@ -473,8 +473,6 @@ fn merge_into(out: &mut Vec<Entry>, merged: Vec<Entry>) {
     }
 }
 
-/// The entries a `<<` value contributes, in order: a mapping, or a list of mappings (the caller
-/// keeps the first of each key, so earlier ones win).
 /// A mapping of expanded entries, with its `<<` merge keys applied.
 fn map_node(
     entries: impl ExactSizeIterator<Item = (Node, Node)>,
@@ -496,6 +494,8 @@ fn map_node(
     }
 }
 
+/// The entries a `<<` value contributes, in order: a mapping, or a list of mappings (the caller
+/// keeps the first of each key, so earlier ones win).
 fn merge_sources(value: Node, merged: &mut Vec<Entry>) {
     match value.kind {
         NodeKind::Map(m) => merged.extend(m),
